@@ -1,0 +1,70 @@
+"""Settings from the environment.
+
+The embedded default is a SQLite file under `instance/`; `DATABASE_URL` selects Postgres
+(psycopg 3). In production (`EXCHANGE_ENV=production`) the development secret is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-insecure-secret-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgres URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_database_url() -> str:
+    instance = Path(os.environ.get("EXCHANGE_INSTANCE_DIR", BASE_DIR / "instance"))
+    return f"sqlite:///{instance / 'exchange.db'}"
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment plus explicit overrides."""
+    env = os.environ
+    cfg: dict = {
+        "ENV_NAME": env.get("EXCHANGE_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL") or default_database_url()
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Lead bodies are small; anything larger is a mistake or an attack.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 256 * 1024)),
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "memory://"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "API_TITLE": "Lead Exchange API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "JSON_SORT_KEYS": False,
+        "DEMO_KEYS_FILE": env.get("DEMO_KEYS_FILE", str(BASE_DIR / "instance" / "demo_keys.json")),
+    }
+    if overrides:
+        cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One connection per thread; the busy timeout and BEGIN IMMEDIATE serialise writers.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if cfg["ENV_NAME"] == "production":
+        if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
+            raise ConfigError(
+                "EXCHANGE_ENV=production needs SECRET_KEY set to a random value of 32+ characters"
+            )
+        cfg["SESSION_COOKIE_SECURE"] = True
+    return cfg

@@ -1,0 +1,57 @@
+"""Reading leads, always scoped to the organisation that asks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from exchange.errors import InvalidInput, NotFound
+from exchange.models import Lead, LeadStatus, Niche, Organization, Role
+from exchange.pagination import Page, paginate
+
+
+def _visible(org: Organization):  # type: ignore[no-untyped-def]
+    stmt = select(Lead)
+    if org.role != Role.ADMIN:
+        # Publishers see their own leads; buyer visibility arrives with sales.
+        stmt = stmt.where(Lead.publisher_id == org.id)
+    return stmt
+
+
+def get_lead(session: Session, org: Organization, lead_id: int) -> Lead:
+    """One lead the organisation may see, or NotFound (never a hint that it exists)."""
+    lead = session.scalar(_visible(org).where(Lead.id == lead_id))
+    if lead is None:
+        raise NotFound(f"No lead {lead_id}.")
+    return lead
+
+
+def list_leads(
+    session: Session,
+    org: Organization,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    status: LeadStatus | None = None,
+    niche: str | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+) -> Page[Lead]:
+    """The organisation's leads, newest first, filtered by status, niche and creation date."""
+    stmt = _visible(org).options(selectinload(Lead.niche))
+    if status is not None:
+        stmt = stmt.where(Lead.status == status)
+    if niche is not None:
+        niche_id = session.scalar(select(Niche.id).where(Niche.slug == niche))
+        if niche_id is None:
+            raise InvalidInput(f"Unknown niche {niche!r}.", fields={"niche": ["No such niche."]})
+        stmt = stmt.where(Lead.niche_id == niche_id)
+    if created_from is not None:
+        start = dt.datetime.combine(created_from, dt.time(), dt.UTC)
+        stmt = stmt.where(Lead.created_at >= start)
+    if created_to is not None:
+        end = dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+        stmt = stmt.where(Lead.created_at < end)
+    return paginate(session, stmt, Lead.id, limit=limit, cursor=cursor)

@@ -1,0 +1,91 @@
+"""Leads as submitted, normalised, and the idempotency keys that guard their intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from database import Base, JSONType, utcnow
+from exchange.models.accounts import Organization, enum_column
+from exchange.models.niches import Niche
+
+
+class LeadStatus(enum.StrEnum):
+    RECEIVED = "received"
+    REVIEW = "review"
+    REJECTED = "rejected"
+    UNSOLD = "unsold"
+    SOLD = "sold"
+
+
+class Lead(Base):
+    __tablename__ = "lead"
+    __table_args__ = (
+        UniqueConstraint("publisher_id", "external_id"),
+        Index("ix_lead_publisher_id", "publisher_id", "id"),
+        Index("ix_lead_publisher_status_id", "publisher_id", "status", "id"),
+        Index("ix_lead_publisher_niche_id", "publisher_id", "niche_id", "id"),
+        Index("ix_lead_publisher_created", "publisher_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    niche_id: Mapped[int] = mapped_column(ForeignKey("niche.id"))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[LeadStatus] = mapped_column(
+        enum_column(LeadStatus, "lead_status"), default=LeadStatus.RECEIVED
+    )
+
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(100))
+    sub_id: Mapped[str | None] = mapped_column(String(100))
+
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_url: Mapped[str | None] = mapped_column(String(2048))
+    consent_captured_at: Mapped[dt.datetime | None]
+
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What normalisation noticed (a ZIP that contradicts the state...): input for quality.
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    quality: Mapped[dict[str, Any] | None] = mapped_column()
+    raw_payload: Mapped[dict[str, Any]] = deferred(mapped_column(JSONType))
+    # The body first answered to the publisher; replays return exactly this.
+    intake_response: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSONType))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    publisher: Mapped[Organization] = relationship()
+    niche: Mapped[Niche] = relationship()
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key, bound to the first request's fingerprint and result."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("organization_id", "scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    scope: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Quality checks and scoring (issue 3): pure functions over plain data."""
