@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import current_key, current_org, key_required
 from api.schemas.accounts import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPage, MeOut

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import jsonify, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import current_org, key_required
 from api.schemas.common import IdempotencyHeader

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from exchange.niches import get_niche
 from exchange.regions import finding, resolve_region
 
 SCOPE = "lead"
+log = logging.getLogger(__name__)
 
 Renderer = Callable[[Lead], dict[str, Any]]
 
@@ -115,7 +117,7 @@ def _build_lead(session: Session, publisher: Organization, data: dict[str, Any])
         address=(data.get("address") or "").strip() or None,
         latitude=place.latitude,
         longitude=place.longitude,
-        ip=data.get("ip"),
+        ip=str(data["ip"]) if data.get("ip") else None,
         user_agent=data.get("user_agent"),
         source=data.get("source"),
         sub_id=data.get("sub_id"),
@@ -167,6 +169,7 @@ def submit_lead(
         prior = _find_replay(session, publisher, idempotency_key, external_id, digest)
         if prior is None:
             raise
+        log.info("intake race lost to lead %s; answering as a replay", prior.id)
         return Intake(prior, replayed=True)
     lead.intake_response = render(lead)
     session.flush()

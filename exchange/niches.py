@@ -137,6 +137,6 @@ def get_niche(session: Session, slug: str) -> Niche:
     return niche
 
 
-def list_niches(session: Session, *, limit: int, cursor: str | None) -> Page[Niche]:
+def list_niches(session: Session, *, limit: int, cursor: str | None = None) -> Page[Niche]:
     """All niches, newest first, one page at a time."""
     return paginate(session, select(Niche), Niche.id, limit=limit, cursor=cursor)

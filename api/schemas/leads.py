@@ -11,6 +11,8 @@ from exchange.models import LeadStatus
 
 
 def _text(max_len: int, description: str, **kw: Any) -> fields.String:
+    """An optional string; null is accepted as absent unless the field is required."""
+    kw.setdefault("allow_none", not kw.get("required", False))
     return fields.String(
         validate=validate.Length(max=max_len), metadata={"description": description}, **kw
     )
@@ -20,13 +22,14 @@ class ConsentIn(InputSchema):
     text = _text(5000, "The consent language the person agreed to.")
     url = _text(2048, "The page where consent was captured.")
     captured_at = fields.AwareDateTime(
+        allow_none=True,
         metadata={"description": "When consent was given (ISO 8601 with a time zone)."}
     )
 
 
 class LeadIn(InputSchema):
     niche = _text(64, "Slug of the niche, e.g. auto-insurance.", required=True)
-    external_id = _text(128, "Your own id; a second post with the same one is a replay.", allow_none=True)
+    external_id = _text(128, "Your own id; a second post with the same one is a replay.")
     first_name = _text(100, "Given name.")
     last_name = _text(100, "Family name.")
     email = _text(320, "E-mail address; stored lower-cased.")
@@ -40,15 +43,16 @@ class LeadIn(InputSchema):
     postal_code = _text(16, "Postal code; a US ZIP resolves to state, city and coordinates.")
     city = _text(100, "City.")
     address = _text(300, "Street address.")
-    ip = fields.IP(metadata={"description": "The person's IP address when the form was filled."})
+    ip = fields.IP(allow_none=True, metadata={"description": "The person's IP address when the form was filled."})
     user_agent = _text(1000, "The browser's user agent.")
     source = _text(100, "Traffic source or channel.")
     sub_id = _text(100, "Your sub-id (affiliate, placement).")
-    consent = fields.Nested(ConsentIn)
+    consent = fields.Nested(ConsentIn, allow_none=True)
     fields_ = fields.Dict(
         keys=fields.String(validate=validate.Length(max=64)),
         data_key="fields",
         attribute="fields",
+        allow_none=True,
         metadata={"description": "The niche's own fields, as its definition types them."},
     )
 
