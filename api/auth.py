@@ -40,9 +40,8 @@ def key_required(*roles: Role) -> Callable[[F], F]:
             key = authenticate_api_key(db.session, _bearer_token())
             org = key.organization
             if roles and org.role not in roles:
-                raise PermissionDenied(
-                    f"This needs a {' or '.join(r.value for r in roles)} key; yours is {org.role.value}."
-                )
+                wanted = " or ".join(r.value for r in roles)
+                raise PermissionDenied(f"This needs a {wanted} key; yours is {org.role.value}.")
             if needs_touch(key):
                 # Bookkeeping in its own short transaction, at most once a minute per key.
                 key.last_used_at = utcnow()

@@ -54,8 +54,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
-def _respond(status: int, code: str, message: str, fields: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     db.session.rollback()
     if _wants_json():
         response = jsonify(
@@ -80,7 +85,9 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
         if isinstance(errors, dict):
             fields.update(errors)
         else:
-            fields.setdefault("_schema", []).extend(errors if isinstance(errors, list) else [errors])
+            fields.setdefault("_schema", []).extend(
+                errors if isinstance(errors, list) else [errors]
+            )
         del location
     return fields
 
@@ -122,8 +129,12 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, OperationalError):
         log.warning("database unavailable (request %s): %s", g.get("request_id"), error)
-        return _respond(503, "service_unavailable", "The database is unavailable; retry shortly.",
-                        headers={"Retry-After": "1"})
+        return _respond(
+            503,
+            "service_unavailable",
+            "The database is unavailable; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     original = getattr(error, "original_exception", None) or error
     if isinstance(original, RecursionError):
         return _respond(400, "bad_request", "The request body is nested too deeply.")

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
 from api.auth import current_key, current_org, key_required
+from api.blueprint import Blueprint
 from api.schemas.accounts import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPage, MeOut
 from api.schemas.common import PageQuery
 from exchange.accounts import issue_api_key, list_api_keys, revoke_api_key
 from extensions import db
 
-blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="Your organisation and API keys.")
+blp = Blueprint(
+    "keys", __name__, url_prefix="/api/v1", description="Your organisation and API keys."
+)
 
 
 @blp.route("/me")
@@ -48,7 +50,9 @@ class Keys(MethodView):
 
         The response holds the key once; only its hash is stored.
         """
-        key, plaintext = issue_api_key(db.session, current_org(), name=data["name"], actor=current_org())
+        key, plaintext = issue_api_key(
+            db.session, current_org(), name=data["name"], actor=current_org()
+        )
         db.session.commit()
         return {**{name: getattr(key, name) for name in ApiKeyOut().fields}, "api_key": plaintext}
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import jsonify, request, url_for
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
 from api.auth import current_org, key_required
+from api.blueprint import Blueprint
 from api.schemas.common import IdempotencyHeader
 from api.schemas.leads import LeadIn, LeadListQuery, LeadOut, LeadPage
 from exchange.intake import submit_lead

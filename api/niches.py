@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
 from api.auth import current_org, key_required
+from api.blueprint import Blueprint
 from api.schemas.common import PageQuery
 from api.schemas.niches import NicheIn, NicheOut, NichePage, NicheSettings
 from exchange.models import Role

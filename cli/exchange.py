@@ -42,7 +42,8 @@ def demo(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([a.__dict__ for a in accounts]))
         return
-    click.echo("Demo data loaded. Accounts (password for every portal user: "
-               f"{accounts[0].password}):")
+    click.echo(
+        f"Demo data loaded. Accounts (password for every portal user: {accounts[0].password}):"
+    )
     for a in accounts:
         click.echo(f"  {a.role:<9} org {a.organization_id:<3} {a.email:<22} API key: {a.api_key}")

@@ -1,1 +1,1 @@
-"""The marketplace core: models and services. Never imports flask (see tests/unit/test_layout.py)."""
+"""The marketplace core: models and services. Never imports flask (tests/unit/test_layout.py)."""

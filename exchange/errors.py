@@ -10,7 +10,9 @@ class DomainError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:

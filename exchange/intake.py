@@ -63,7 +63,9 @@ def _find_replay(
                     code="idempotency_key_reused",
                 )
             return session.scalar(
-                select(Lead).options(undefer(Lead.intake_response)).where(Lead.id == record.resource_id)
+                select(Lead)
+                .options(undefer(Lead.intake_response))
+                .where(Lead.id == record.resource_id)
             )
     if external_id:
         return session.scalar(
@@ -86,7 +88,9 @@ def _build_lead(session: Session, publisher: Organization, data: dict[str, Any])
             f"Niche {niche.slug!r} is not accepting leads.", fields={"niche": ["Niche is closed."]}
         )
     fields = clean_lead_fields(niche, data.get("fields") or {})
-    place = resolve_region(data["country"], data.get("region"), data.get("postal_code"), data.get("city"))
+    place = resolve_region(
+        data["country"], data.get("region"), data.get("postal_code"), data.get("city")
+    )
     findings = list(place.findings)
     email = phone = None
     if data.get("email"):
@@ -138,7 +142,7 @@ def submit_lead(
     idempotency_key: str | None = None,
     render: Renderer,
 ) -> Intake:
-    """Store a publisher's lead once; a replay (same Idempotency-Key or external_id) returns the first."""
+    """Store a publisher's lead once; a replay (Idempotency-Key or external_id) gets the first."""
     if publisher.role != Role.PUBLISHER:
         raise PermissionDenied("Only publishers submit leads.")
     external_id = data.get("external_id")

@@ -21,7 +21,11 @@ def _check_value(spec: NicheField, value: Any) -> tuple[Any, str | None]:
             return None, f"Must be one of: {', '.join(map(str, spec.choices or []))}."
         return value, None
     if spec.type == FieldType.NUMBER:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             return None, "Must be a number."
         if spec.minimum is not None and value < spec.minimum:
             return None, f"Must be at least {spec.minimum:g}."

@@ -28,7 +28,16 @@ NICHE_SETTINGS = (
     "max_buyers",
     "is_active",
 )
-FIELD_SETTINGS = ("label", "type", "required", "choices", "minimum", "maximum", "max_length", "description")
+FIELD_SETTINGS = (
+    "label",
+    "type",
+    "required",
+    "choices",
+    "minimum",
+    "maximum",
+    "max_length",
+    "description",
+)
 
 
 def _field_errors(spec: dict[str, Any]) -> list[str]:
@@ -107,8 +116,13 @@ def create_niche(session: Session, actor: Organization | None, data: dict[str, A
     session.add(niche)
     session.flush()
     record_event(
-        session, "niche.created", organization=actor, actor=actor,
-        target_type="niche", target_id=niche.slug, data={"fields": len(niche.fields)},
+        session,
+        "niche.created",
+        organization=actor,
+        actor=actor,
+        target_type="niche",
+        target_id=niche.slug,
+        data={"fields": len(niche.fields)},
     )
     return niche
 
@@ -123,8 +137,13 @@ def update_niche(
         _apply_fields(niche, data["fields"])
     session.flush()
     record_event(
-        session, "niche.updated", organization=actor, actor=actor,
-        target_type="niche", target_id=niche.slug, data={"changed": sorted(data)},
+        session,
+        "niche.updated",
+        organization=actor,
+        actor=actor,
+        target_type="niche",
+        target_id=niche.slug,
+        data={"changed": sorted(data)},
     )
     return niche
 

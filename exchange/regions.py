@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pycountry
@@ -63,7 +63,7 @@ def validate_currency(code: str) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def _subdivisions(country: str) -> dict[str, str]:
     """Lookup keys (code, code without country, lower-case name) -> ISO 3166-2 code."""
     table: dict[str, str] = {}

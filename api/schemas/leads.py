@@ -23,7 +23,7 @@ class ConsentIn(InputSchema):
     url = _text(2048, "The page where consent was captured.")
     captured_at = fields.AwareDateTime(
         allow_none=True,
-        metadata={"description": "When consent was given (ISO 8601 with a time zone)."}
+        metadata={"description": "When consent was given (ISO 8601 with a time zone)."},
     )
 
 
@@ -43,7 +43,10 @@ class LeadIn(InputSchema):
     postal_code = _text(16, "Postal code; a US ZIP resolves to state, city and coordinates.")
     city = _text(100, "City.")
     address = _text(300, "Street address.")
-    ip = fields.IP(allow_none=True, metadata={"description": "The person's IP address when the form was filled."})
+    ip = fields.IP(
+        allow_none=True,
+        metadata={"description": "The person's IP address when the form was filled."},
+    )
     user_agent = _text(1000, "The browser's user agent.")
     source = _text(100, "Traffic source or channel.")
     sub_id = _text(100, "Your sub-id (affiliate, placement).")
@@ -99,7 +102,9 @@ class LeadOut(Schema):
     source = fields.String(allow_none=True)
     sub_id = fields.String(allow_none=True)
     consent = fields.Function(
-        lambda lead: ConsentOut().dump(lead) if lead.consent_captured_at or lead.consent_text else None
+        lambda lead: (
+            ConsentOut().dump(lead) if lead.consent_captured_at or lead.consent_text else None
+        )
     )
     fields_ = fields.Dict(data_key="fields", attribute="fields")
     findings = fields.List(

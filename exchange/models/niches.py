@@ -50,12 +50,16 @@ class Niche(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     currency: Mapped[str] = mapped_column(String(3), default=NICHE_DEFAULTS["currency"])
     return_window_hours: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["return_window_hours"])
-    duplicate_window_days: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["duplicate_window_days"])
+    duplicate_window_days: Mapped[int] = mapped_column(
+        default=NICHE_DEFAULTS["duplicate_window_days"]
+    )
     # Scores at or above accept_score are accepted, below review_score rejected, between: review.
     accept_score: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["accept_score"])
     review_score: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["review_score"])
     consent_required: Mapped[bool] = mapped_column(default=NICHE_DEFAULTS["consent_required"])
-    consent_max_age_days: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["consent_max_age_days"])
+    consent_max_age_days: Mapped[int] = mapped_column(
+        default=NICHE_DEFAULTS["consent_max_age_days"]
+    )
     max_buyers: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["max_buyers"])
     is_active: Mapped[bool] = mapped_column(default=NICHE_DEFAULTS["is_active"])
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -75,7 +75,10 @@ def test_key_is_shown_once_and_stored_hashed(client: FlaskClient, publisher: Acc
     assert created.status_code == 201
     plaintext = created.json["api_key"]
     assert plaintext.startswith("lx_") and len(plaintext) >= 40  # 256 random bits
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {plaintext}"}).status_code
+        == 200
+    )
     listing = client.get("/api/v1/keys", headers=publisher.headers).json
     assert [k["name"] for k in listing["items"]] == ["crm", "default"]
     assert all("api_key" not in k for k in listing["items"])

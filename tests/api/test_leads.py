@@ -25,9 +25,17 @@ def test_post_stores_a_normalised_lead(client: FlaskClient, publisher: Account, 
     assert body["niche"] == "solar"
     assert body["email"] == "maria.lopez@example.com"
     assert body["phone"] == "+14155552671"
-    assert (body["region"], body["city"], body["postal_code"]) == ("US-CA", "San Francisco", "94103")
+    assert (body["region"], body["city"], body["postal_code"]) == (
+        "US-CA",
+        "San Francisco",
+        "94103",
+    )
     assert body["latitude"] and body["longitude"]
-    assert body["fields"] == {"homeowner": True, "monthly_electric_bill": 180, "roof_type": "asphalt"}
+    assert body["fields"] == {
+        "homeowner": True,
+        "monthly_electric_bill": 180,
+        "roof_type": "asphalt",
+    }
     assert body["consent"]["url"] == "https://solar.example.com/quote"
     assert body["findings"] == []
     assert body["quality"] is None
@@ -43,7 +51,9 @@ def test_zip_that_contradicts_the_state_is_stored_with_a_finding(
     client: FlaskClient, publisher: Account, solar: Any
 ) -> None:
     response = client.post(
-        "/api/v1/leads", json=solar_lead(region="TX", postal_code="90210"), headers=publisher.headers
+        "/api/v1/leads",
+        json=solar_lead(region="TX", postal_code="90210"),
+        headers=publisher.headers,
     )
     assert response.status_code == 201
     assert [f["code"] for f in response.json["findings"]] == ["postal_code_region_mismatch"]
@@ -74,9 +84,13 @@ def test_same_key_with_another_body_is_a_conflict(
 def test_replay_with_the_same_external_id_returns_the_first_answer(
     client: FlaskClient, publisher: Account, solar: Any
 ) -> None:
-    first = client.post("/api/v1/leads", json=solar_lead(external_id="crm-77"), headers=publisher.headers)
+    first = client.post(
+        "/api/v1/leads", json=solar_lead(external_id="crm-77"), headers=publisher.headers
+    )
     again = client.post(
-        "/api/v1/leads", json=solar_lead(external_id="crm-77", first_name="Changed"), headers=publisher.headers
+        "/api/v1/leads",
+        json=solar_lead(external_id="crm-77", first_name="Changed"),
+        headers=publisher.headers,
     )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
@@ -84,9 +98,7 @@ def test_replay_with_the_same_external_id_returns_the_first_answer(
     assert _count() == 1
 
 
-def test_external_ids_are_per_publisher(
-    client: FlaskClient, make_account: Any, solar: Any
-) -> None:
+def test_external_ids_are_per_publisher(client: FlaskClient, make_account: Any, solar: Any) -> None:
     alice, bob = make_account(), make_account()
     a = client.post("/api/v1/leads", json=solar_lead(external_id="same"), headers=alice.headers)
     b = client.post("/api/v1/leads", json=solar_lead(external_id="same"), headers=bob.headers)
@@ -106,7 +118,9 @@ def test_another_publishers_lead_is_not_found(
     assert client.get("/api/v1/leads", headers=bob.headers).json["items"] == []
 
 
-def test_admin_reads_any_lead(client: FlaskClient, publisher: Account, admin: Account, solar: Any) -> None:
+def test_admin_reads_any_lead(
+    client: FlaskClient, publisher: Account, admin: Account, solar: Any
+) -> None:
     lead_id = client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers).json["id"]
     assert client.get(f"/api/v1/leads/{lead_id}", headers=admin.headers).status_code == 200
 
@@ -123,7 +137,9 @@ def test_list_is_cursor_paginated_newest_first(
     client: FlaskClient, publisher: Account, solar: Any
 ) -> None:
     ids = [
-        client.post("/api/v1/leads", json=solar_lead(external_id=f"e{i}"), headers=publisher.headers).json["id"]
+        client.post(
+            "/api/v1/leads", json=solar_lead(external_id=f"e{i}"), headers=publisher.headers
+        ).json["id"]
         for i in range(5)
     ]
     seen, cursor, pages = [], None, 0

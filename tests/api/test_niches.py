@@ -41,9 +41,7 @@ def test_admin_creates_a_niche_that_everyone_can_read(client: FlaskClient, admin
     listing = client.get("/api/v1/niches").json
     assert [n["slug"] for n in listing["items"]] == ["roofing"]
     assert listing["next_cursor"] is None
-    audit = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "niche.created")
-    ).all()
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "niche.created")).all()
     assert [(e.actor_organization_id, e.target_id) for e in audit] == [(admin.org.id, "roofing")]
 
 
@@ -58,7 +56,9 @@ def test_only_admins_write_niches(client: FlaskClient, make_account: Any, role: 
 def test_patch_changes_only_what_is_given(client: FlaskClient, admin: Account) -> None:
     client.post("/api/v1/niches", json=ROOFING, headers=admin.headers)
     patched = client.patch(
-        "/api/v1/niches/roofing", json={"accept_score": 75, "review_score": 50}, headers=admin.headers
+        "/api/v1/niches/roofing",
+        json={"accept_score": 75, "review_score": 50},
+        headers=admin.headers,
     )
     assert patched.status_code == 200
     assert (patched.json["accept_score"], patched.json["review_score"]) == (75, 50)
@@ -69,10 +69,17 @@ def test_patch_changes_only_what_is_given(client: FlaskClient, admin: Account) -
 def test_patch_fields_replaces_the_definitions(client: FlaskClient, admin: Account) -> None:
     client.post("/api/v1/niches", json=ROOFING, headers=admin.headers)
     new_fields = [
-        {"name": "material", "type": "enum", "choices": ["asphalt", "metal", "tile"], "required": True},
+        {
+            "name": "material",
+            "type": "enum",
+            "choices": ["asphalt", "metal", "tile"],
+            "required": True,
+        },
         {"name": "roof_age", "type": "number"},
     ]
-    patched = client.patch("/api/v1/niches/roofing", json={"fields": new_fields}, headers=admin.headers)
+    patched = client.patch(
+        "/api/v1/niches/roofing", json={"fields": new_fields}, headers=admin.headers
+    )
     assert patched.status_code == 200, patched.json
     assert [(f["name"], f["required"]) for f in patched.json["fields"]] == [
         ("material", True),
@@ -114,4 +121,7 @@ def test_duplicate_slug_is_409(client: FlaskClient, admin: Account) -> None:
 
 def test_unknown_niche_is_404(client: FlaskClient, admin: Account) -> None:
     assert client.get("/api/v1/niches/nope").status_code == 404
-    assert client.patch("/api/v1/niches/nope", json={"name": "x"}, headers=admin.headers).status_code == 404
+    assert (
+        client.patch("/api/v1/niches/nope", json={"name": "x"}, headers=admin.headers).status_code
+        == 404
+    )

@@ -13,8 +13,14 @@ def test_openapi_document_is_valid_openapi_3(client: FlaskClient) -> None:
     assert spec["openapi"].startswith("3.")
     validate(spec)
     paths = spec["paths"]
-    for path in ("/api/v1/leads", "/api/v1/leads/{lead_id}", "/api/v1/niches",
-                 "/api/v1/niches/{slug}", "/api/v1/keys", "/api/v1/me"):
+    for path in (
+        "/api/v1/leads",
+        "/api/v1/leads/{lead_id}",
+        "/api/v1/niches",
+        "/api/v1/niches/{slug}",
+        "/api/v1/keys",
+        "/api/v1/me",
+    ):
         assert path in paths
     post = paths["/api/v1/leads"]["post"]
     assert {"201", "200", "default"} <= set(post["responses"])

@@ -83,7 +83,7 @@ def test_losing_the_insert_race_returns_the_winners_lead(
                 outcome["b"] = submit_lead(db.session, org, data, render=render)
                 outcome["b_id"] = outcome["b"].lead.id  # type: ignore[union-attr,assignment]
                 db.session.commit()
-            except BaseException as exc:  # noqa: BLE001  (reported to the main thread)
+            except BaseException as exc:
                 outcome["error"] = exc
 
     thread = threading.Thread(target=loser)

@@ -24,7 +24,13 @@ def _niche() -> Niche:
 def test_valid_fields_are_kept() -> None:
     from exchange.niche_fields import clean_lead_fields
 
-    data = {"homeowner": True, "bill": 120.5, "roof": "tile", "notes": "south", "moved_in": "2020-02-29"}
+    data = {
+        "homeowner": True,
+        "bill": 120.5,
+        "roof": "tile",
+        "notes": "south",
+        "moved_in": "2020-02-29",
+    }
     assert clean_lead_fields(_niche(), data) == data
 
 

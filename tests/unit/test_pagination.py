@@ -11,7 +11,9 @@ def test_cursor_round_trip(last_id: int) -> None:
     assert decode_cursor(encode_cursor(last_id)) == last_id
 
 
-@pytest.mark.parametrize("cursor", ["", "abc", "!!!", "eyJpZCI6ICJ4In0", "eyJpZCI6IC0xfQ", "bnVsbA"])
+@pytest.mark.parametrize(
+    "cursor", ["", "abc", "!!!", "eyJpZCI6ICJ4In0", "eyJpZCI6IC0xfQ", "bnVsbA"]
+)
 def test_bad_cursor_is_invalid_input(cursor: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         decode_cursor(cursor)

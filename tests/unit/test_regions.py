@@ -48,8 +48,13 @@ def test_non_us_postal_code_is_kept_tidy() -> None:
 
 @pytest.mark.parametrize(
     ("country", "given", "expected"),
-    [("US", "CA", "US-CA"), ("US", "us-ny", "US-NY"), ("US", "Texas", "US-TX"),
-     ("VN", "VN-SG", "VN-SG"), ("CA", "ON", "CA-ON")],
+    [
+        ("US", "CA", "US-CA"),
+        ("US", "us-ny", "US-NY"),
+        ("US", "Texas", "US-TX"),
+        ("VN", "VN-SG", "VN-SG"),
+        ("CA", "ON", "CA-ON"),
+    ],
 )
 def test_subdivisions_normalise_to_iso_3166_2(country: str, given: str, expected: str) -> None:
     assert normalise_subdivision(country, given) == expected
