@@ -38,7 +38,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	scripts/with-postgres.sh $(BIN)/python -m bench.intake
+	scripts/with-postgres.sh $(BIN)/python -m bench.intake $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/exchange.db* .pytest_cache .mypy_cache .ruff_cache

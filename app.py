@@ -24,7 +24,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     app.config.update(load_config(config))
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # schema order reads better
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     db.init_app(app)

@@ -46,11 +46,12 @@ class Leads(MethodView):
             idempotency_key=idempotency_key,
             render=_lead_out.dump,
         )
-        db.session.commit()
-        # The stored first answer is sent as it is, so a replay is byte-for-byte the same.
+        # The stored first answer is sent as it is (keys sorted, as JSONB reorders them), so a
+        # replay is byte-for-byte the same.
         response = jsonify(intake.response)
         response.status_code = 200 if intake.replayed else 201
         response.headers["Location"] = url_for("leads.LeadById", lead_id=intake.lead.id)
+        db.session.commit()
         return response
 
     @key_required(Role.PUBLISHER, Role.ADMIN)

@@ -9,7 +9,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from database import utcnow
 from exchange.audit import record_event
@@ -140,7 +140,11 @@ def authenticate_api_key(session: Session, plaintext: str) -> ApiKey:
     """Find the live key for a bearer token, or raise AuthenticationFailed."""
     if not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 128:
         raise AuthenticationFailed("The API key is not valid.", code="invalid_api_key")
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
+    key = session.scalar(
+        select(ApiKey)
+        .options(joinedload(ApiKey.organization))
+        .where(ApiKey.key_hash == hash_key(plaintext))
+    )
     if key is None:
         raise AuthenticationFailed("The API key is not valid.", code="invalid_api_key")
     if key.revoked_at is not None:

@@ -72,6 +72,9 @@ class ConsentOut(Schema):
     captured_at = fields.DateTime(attribute="consent_captured_at")
 
 
+_consent_out = ConsentOut()
+
+
 class FindingOut(Schema):
     code = fields.String()
     severity = fields.String(metadata={"description": "pass, warn or fail."})
@@ -103,7 +106,7 @@ class LeadOut(Schema):
     sub_id = fields.String(allow_none=True)
     consent = fields.Function(
         lambda lead: (
-            ConsentOut().dump(lead) if lead.consent_captured_at or lead.consent_text else None
+            _consent_out.dump(lead) if lead.consent_captured_at or lead.consent_text else None
         )
     )
     fields_ = fields.Dict(data_key="fields", attribute="fields")
