@@ -81,14 +81,13 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if not isinstance(messages, dict):
         return {"_schema": messages}
-    for location, errors in messages.items():
+    for errors in messages.values():
         if isinstance(errors, dict):
             fields.update(errors)
         else:
             fields.setdefault("_schema", []).extend(
                 errors if isinstance(errors, list) else [errors]
             )
-        del location
     return fields
 
 

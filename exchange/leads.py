@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from exchange.errors import InvalidInput, NotFound
@@ -12,7 +13,7 @@ from exchange.models import Lead, LeadStatus, Niche, Organization, Role
 from exchange.pagination import Page, paginate
 
 
-def _visible(org: Organization):  # type: ignore[no-untyped-def]
+def _visible(org: Organization) -> Select[Any]:
     stmt = select(Lead)
     if org.role != Role.ADMIN:
         # Publishers see their own leads; buyer visibility arrives with sales.

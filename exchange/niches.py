@@ -28,16 +28,6 @@ NICHE_SETTINGS = (
     "max_buyers",
     "is_active",
 )
-FIELD_SETTINGS = (
-    "label",
-    "type",
-    "required",
-    "choices",
-    "minimum",
-    "maximum",
-    "max_length",
-    "description",
-)
 
 
 def _field_errors(spec: dict[str, Any]) -> list[str]:

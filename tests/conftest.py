@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,30 +60,31 @@ class PostgresDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    url = postgres_admin_url()
-    if url is None:
-        pytest.skip("no TEST_POSTGRES_URL: Postgres tests skipped (make test provides one)")
-    return url
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def empty_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database of the backend, dropped afterwards."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
         return
     admin = postgres_admin_url()
     if admin is None:
         pytest.skip("no TEST_POSTGRES_URL: Postgres tests skipped (make test provides one)")
     database = PostgresDatabase(admin)
-    yield database.url
-    database.drop()
+    try:
+        yield database.url
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database(backend, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
 
 
 def make_app(url: str, tmp: Path, **extra: Any) -> Flask:

@@ -86,7 +86,7 @@ class LeadOut(Schema):
 
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
-    niche = fields.Function(lambda lead: lead.niche.slug)
+    niche = fields.String(attribute="niche.slug", metadata={"description": "The niche's slug."})
     status = fields.Enum(LeadStatus, by_value=True)
     created_at = fields.DateTime()
     first_name = fields.String()

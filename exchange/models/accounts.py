@@ -58,6 +58,13 @@ class User(Base):
 
     organization: Mapped[Organization] = relationship(back_populates="users")
 
+    # What Flask-Login asks of a user object, without importing Flask into the core.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class ApiKey(Base):
     """A bearer key: only its SHA-256 is stored, plus a short prefix to recognise it by."""

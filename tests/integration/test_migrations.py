@@ -13,20 +13,13 @@ from sqlalchemy import inspect
 
 from database import Base
 from extensions import db
-from tests.conftest import MIGRATIONS, PostgresDatabase, make_app, postgres_admin_url
+from tests.conftest import MIGRATIONS, empty_database, make_app
 
 
 @pytest.fixture
 def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    admin = postgres_admin_url()
-    if admin is None:
-        pytest.skip("no TEST_POSTGRES_URL")
-    database = PostgresDatabase(admin)
-    yield database.url
-    database.drop()
+    with empty_database(backend, tmp_path) as url:
+        yield url
 
 
 def _diff() -> list[object]:

@@ -30,3 +30,13 @@ def test_last_used_is_written_at_most_once_a_minute() -> None:
     assert not needs_touch(key, now)
     key.last_used_at = now - dt.timedelta(seconds=61)
     assert needs_touch(key, now)
+
+
+def test_user_offers_what_flask_login_needs() -> None:
+    user = User(id=7, email="a@example.com", password_hash="x", is_active=True)
+    assert (user.get_id(), user.is_authenticated, user.is_anonymous, user.is_active) == (
+        "7",
+        True,
+        False,
+        True,
+    )
