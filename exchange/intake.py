@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from exchange.assessment import assess_lead, user_agent_hash
 from exchange.contacts import normalise_email, normalise_phone
 from exchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from exchange.models import IdempotencyKey, Lead, LeadStatus, Organization, Role
@@ -123,6 +124,8 @@ def _build_lead(session: Session, publisher: Organization, data: dict[str, Any])
         longitude=place.longitude,
         ip=str(data["ip"]) if data.get("ip") else None,
         user_agent=data.get("user_agent"),
+        user_agent_hash=user_agent_hash(data.get("user_agent")),
+        form_seconds=data.get("form_seconds"),
         source=data.get("source"),
         sub_id=data.get("sub_id"),
         consent_text=consent.get("text"),
@@ -153,6 +156,7 @@ def submit_lead(
 
     lead = _build_lead(session, publisher, data)
     lead.raw_payload = raw if raw is not None else {}
+    assess_lead(session, lead)
     try:
         # A savepoint, so that losing a race to a concurrent twin leaves our transaction usable.
         with session.begin_nested():

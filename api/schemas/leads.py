@@ -48,6 +48,12 @@ class LeadIn(InputSchema):
         metadata={"description": "The person's IP address when the form was filled."},
     )
     user_agent = _text(1000, "The browser's user agent.")
+    form_seconds = fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(min=0, max=86400),
+        metadata={"description": "Seconds the person spent on the form (bots are fast)."},
+    )
     source = _text(100, "Traffic source or channel.")
     sub_id = _text(100, "Your sub-id (affiliate, placement).")
     consent = fields.Nested(ConsentIn, allow_none=True)
@@ -115,7 +121,11 @@ class LeadOut(Schema):
         metadata={"description": "What normalisation noticed, e.g. a ZIP outside the state."},
     )
     quality = fields.Dict(
-        allow_none=True, metadata={"description": "The quality report, once assessed."}
+        allow_none=True,
+        metadata={
+            "description": "The quality report: {score, verdict, conversion_probability, "
+            "temperature, reasons: [{code, severity, message}], model_version}."
+        },
     )
 
 

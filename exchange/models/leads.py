@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from database import Base, JSONType, utcnow
@@ -30,6 +30,15 @@ class Lead(Base):
         Index("ix_lead_publisher_status_id", "publisher_id", "status", "id"),
         Index("ix_lead_publisher_niche_id", "publisher_id", "niche_id", "id"),
         Index("ix_lead_publisher_created", "publisher_id", "created_at"),
+        # Quality look-ups: each is one indexed query (duplicates, velocity, rotation).
+        Index("ix_lead_niche_email_created", "niche_id", "email", "created_at"),
+        Index("ix_lead_niche_phone_created", "niche_id", "phone", "created_at"),
+        Index("ix_lead_ip_created", "ip", "created_at"),
+        Index("ix_lead_user_agent_created", "user_agent_hash", "created_at"),
+        Index("ix_lead_publisher_sub_created", "publisher_id", "sub_id", "created_at"),
+        Index("ix_lead_person_created", "postal_code", "last_name", "created_at"),
+        # The review queue, oldest first.
+        Index("ix_lead_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +64,9 @@ class Lead(Base):
 
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(Text)
+    # A short hash of the user agent, so device velocity is an index look-up on a small key.
+    user_agent_hash: Mapped[str | None] = mapped_column(String(16))
+    form_seconds: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(100))
     sub_id: Mapped[str | None] = mapped_column(String(100))
 
@@ -66,6 +78,7 @@ class Lead(Base):
     # What normalisation noticed (a ZIP that contradicts the state...): input for quality.
     findings: Mapped[list[Any]] = mapped_column(default=list)
     quality: Mapped[dict[str, Any] | None] = mapped_column()
+    score: Mapped[int | None] = mapped_column(Integer)
     raw_payload: Mapped[dict[str, Any]] = deferred(mapped_column(JSONType))
     # The body first answered to the publisher; replays return exactly this.
     intake_response: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSONType))

@@ -21,9 +21,11 @@ def test_post_stores_a_normalised_lead(client: FlaskClient, publisher: Account, 
     response = client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers)
     assert response.status_code == 201, response.json
     body = response.json
-    assert body["status"] == "received"
+    assert body["status"] == "unsold"  # accepted by quality, not sold (no buyers yet)
+    assert body["quality"]["verdict"] == "accept"
+    assert body["quality"]["score"] == 100
     assert body["niche"] == "solar"
-    assert body["email"] == "maria.lopez@example.com"
+    assert body["email"] == "maria.lopez@gmail.com"
     assert body["phone"] == "+14155552671"
     assert (body["region"], body["city"], body["postal_code"]) == (
         "US-CA",
@@ -36,14 +38,13 @@ def test_post_stores_a_normalised_lead(client: FlaskClient, publisher: Account, 
         "monthly_electric_bill": 180,
         "roof_type": "asphalt",
     }
-    assert body["consent"]["url"] == "https://solar.example.com/quote"
+    assert body["consent"]["url"] == "https://solar.example.org/quote"
     assert body["findings"] == []
-    assert body["quality"] is None
     assert response.headers["Location"].endswith(f"/api/v1/leads/{body['id']}")
 
     lead = db.session.get(Lead, body["id"])
     assert lead is not None and lead.publisher_id == publisher.org.id
-    assert lead.raw_payload["email"] == "Maria.Lopez@Example.com"  # the raw payload, as sent
+    assert lead.raw_payload["email"] == "Maria.Lopez@Gmail.com"  # the raw payload, as sent
     assert client.get(f"/api/v1/leads/{body['id']}", headers=publisher.headers).json == body
 
 
@@ -138,7 +139,7 @@ def test_list_is_cursor_paginated_newest_first(
 ) -> None:
     ids = [
         client.post(
-            "/api/v1/leads", json=solar_lead(external_id=f"e{i}"), headers=publisher.headers
+            "/api/v1/leads", json=solar_lead(i, external_id=f"e{i}"), headers=publisher.headers
         ).json["id"]
         for i in range(5)
     ]
@@ -154,8 +155,8 @@ def test_list_is_cursor_paginated_newest_first(
     assert seen == list(reversed(ids))
     assert pages == 3
     first = client.get("/api/v1/leads?limit=1", headers=publisher.headers).json["items"][0]
-    assert (first["external_id"], first["status"]) == ("e4", "received")
-    assert "quality" in first
+    assert (first["external_id"], first["status"]) == ("e4", "unsold")
+    assert first["quality"]["verdict"] == "accept"
 
 
 def test_list_filters_by_status_niche_and_date(
@@ -163,7 +164,7 @@ def test_list_filters_by_status_niche_and_date(
 ) -> None:
     client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers)
     h = publisher.headers
-    assert len(client.get("/api/v1/leads?status=received", headers=h).json["items"]) == 1
+    assert len(client.get("/api/v1/leads?status=unsold", headers=h).json["items"]) == 1
     assert client.get("/api/v1/leads?status=sold", headers=h).json["items"] == []
     assert len(client.get("/api/v1/leads?niche=solar", headers=h).json["items"]) == 1
     assert client.get("/api/v1/leads?created_to=2000-01-01", headers=h).json["items"] == []

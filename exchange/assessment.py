@@ -1,0 +1,112 @@
+"""Running the quality module on a lead: facts in, report and status out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from database import utcnow
+from exchange.models import Lead, LeadStatus, Niche
+from quality import FieldSpec, LeadFacts, Lookups, NicheRules, QualityReport, assess
+
+STATUS_BY_VERDICT = {
+    "accept": LeadStatus.UNSOLD,  # accepted; the exchange sells it (or it waits, unsold)
+    "review": LeadStatus.REVIEW,
+    "reject": LeadStatus.REJECTED,
+}
+
+
+def user_agent_hash(user_agent: str | None) -> str | None:
+    return hashlib.sha256(user_agent.encode()).hexdigest()[:16] if user_agent else None
+
+
+def niche_rules(niche: Niche) -> NicheRules:
+    return NicheRules(
+        slug=niche.slug,
+        accept_score=niche.accept_score,
+        review_score=niche.review_score,
+        consent_required=niche.consent_required,
+        consent_max_age_days=niche.consent_max_age_days,
+        duplicate_window_days=niche.duplicate_window_days,
+        fields=[FieldSpec(f.name, f.type.value) for f in niche.fields],
+    )
+
+
+def lead_facts(lead: Lead) -> LeadFacts:
+    return LeadFacts(
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        email=lead.email,
+        phone=lead.phone,
+        country=lead.country,
+        region=lead.region,
+        postal_code=lead.postal_code,
+        ip=lead.ip,
+        user_agent=lead.user_agent,
+        source=lead.source,
+        sub_id=lead.sub_id,
+        consent_text=lead.consent_text,
+        consent_url=lead.consent_url,
+        consent_captured_at=lead.consent_captured_at,
+        form_seconds=lead.form_seconds,
+        fields=dict(lead.fields or {}),
+        intake_findings=list(lead.findings or []),
+        received_at=lead.created_at,
+    )
+
+
+def lookups_for(session: Session, lead: Lead) -> Lookups:
+    """Indexed queries answering the quality module's questions about other leads."""
+    # Before its first flush a new lead knows its niche and publisher only as objects.
+    niche_id, publisher_id = lead.niche.id, lead.publisher.id
+    others = Lead.status != LeadStatus.REJECTED
+    if lead.id is not None:
+        others = others & (Lead.id != lead.id)
+
+    def duplicates(email: str | None, phone: str | None, since: dt.datetime) -> int:
+        same = [c == v for c, v in ((Lead.email, email), (Lead.phone, phone)) if v]
+        query = select(
+            exists().where(Lead.niche_id == niche_id, or_(*same), Lead.created_at >= since, others)
+        )
+        return int(bool(session.scalar(query)))
+
+    def recent(kind: str, value: str, since: dt.datetime) -> int:
+        if kind == "ip":
+            where = [Lead.ip == value]
+        elif kind == "user_agent":
+            where = [Lead.user_agent_hash == user_agent_hash(value)]
+        else:
+            where = [Lead.publisher_id == publisher_id, Lead.sub_id == value]
+        query = select(func.count()).where(*where, Lead.created_at >= since)
+        if lead.id is not None:
+            query = query.where(Lead.id != lead.id)
+        return session.scalar(query) or 0
+
+    def rotations(first: str, last: str, postal_code: str, since: dt.datetime) -> int:
+        different_contact = or_(Lead.email != lead.email, Lead.phone != lead.phone)
+        query = select(func.count()).where(
+            Lead.niche_id == niche_id,
+            Lead.postal_code == postal_code,
+            Lead.last_name == last,
+            Lead.first_name == first,
+            Lead.created_at >= since,
+            different_contact,
+            others,
+        )
+        return session.scalar(query) or 0
+
+    return Lookups(duplicates=duplicates, recent=recent, rotations=rotations)
+
+
+def assess_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> QualityReport:
+    """Assess a lead and record the report, score and resulting status on it (no commit)."""
+    report = assess(
+        lead_facts(lead), niche_rules(lead.niche), lookups_for(session, lead), now=now or utcnow()
+    )
+    lead.quality = report.as_dict()
+    lead.score = report.score
+    lead.status = STATUS_BY_VERDICT[report.verdict]
+    return report
