@@ -40,13 +40,13 @@ api = Api(
 
 def init_api(app: Flask) -> None:
     """Bind the API to the app and register every blueprint."""
-    from api import docs, keys, leads, niches
+    from api import admin, docs, keys, leads, niches
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key."}
     )
-    for module in (leads, niches, keys):
+    for module in (leads, niches, keys, admin):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer keys, no cookies: CSRF cannot apply
     app.register_blueprint(docs.bp)

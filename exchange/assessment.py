@@ -9,8 +9,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
-from exchange.models import Lead, LeadStatus, Niche
-from quality import FieldSpec, LeadFacts, Lookups, NicheRules, QualityReport, assess
+from exchange.models import Lead, LeadReason, LeadStatus, Niche
+from quality import FieldSpec, LeadFacts, Lookups, NicheRules, QualityReport, Severity, assess
 
 STATUS_BY_VERDICT = {
     "accept": LeadStatus.UNSOLD,  # accepted; the exchange sells it (or it waits, unsold)
@@ -109,4 +109,9 @@ def assess_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None)
     lead.quality = report.as_dict()
     lead.score = report.score
     lead.status = STATUS_BY_VERDICT[report.verdict]
+    worst: dict[str, str] = {}
+    for reason in report.reasons:
+        if reason.severity != Severity.PASS and worst.get(reason.code) != "fail":
+            worst[reason.code] = reason.severity.value
+    lead.reasons = [LeadReason(code=code, severity=sev) for code, sev in worst.items()]
     return report

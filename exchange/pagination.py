@@ -46,12 +46,18 @@ def paginate(
     *,
     limit: int,
     cursor: str | None,
+    oldest_first: bool = False,
 ) -> Page[Any]:
-    """Run `stmt` newest-first from after `cursor`, fetching one extra row to know if more exist."""
+    """Run `stmt` newest-first (or oldest-first, for queues) from after `cursor`.
+
+    One extra row is fetched to know whether another page exists.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
-        stmt = stmt.where(id_column < decode_cursor(cursor))
-    rows = list(session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
+        after = decode_cursor(cursor)
+        stmt = stmt.where(id_column > after if oldest_first else id_column < after)
+    order = id_column.asc() if oldest_first else id_column.desc()
+    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if more and rows else None)

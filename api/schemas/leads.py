@@ -137,3 +137,26 @@ class LeadListQuery(PageQuery):
 
 
 LeadPage = page_schema(LeadOut, "LeadPage")
+
+
+class AdminLeadOut(LeadOut):
+    """A lead as an admin sees it: the publisher is named."""
+
+    publisher_id = fields.Integer()
+
+
+class ReviewQuery(PageQuery):
+    niche = fields.String(validate=validate.Length(max=64))
+    publisher_id = fields.Integer(validate=validate.Range(min=1))
+    reason = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "A reason code, e.g. phone_invalid."},
+    )
+
+
+class ReviewDecisionIn(InputSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(["accept", "reject"]))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+AdminLeadPage = page_schema(AdminLeadOut, "AdminLeadPage")

@@ -2,7 +2,7 @@
 
 from exchange.models.accounts import ApiKey, Organization, Role, User
 from exchange.models.audit import AuditEvent
-from exchange.models.leads import IdempotencyKey, Lead, LeadStatus
+from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "FieldType",
     "IdempotencyKey",
     "Lead",
+    "LeadReason",
     "LeadStatus",
     "Niche",
     "NicheField",

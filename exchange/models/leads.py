@@ -87,6 +87,22 @@ class Lead(Base):
 
     publisher: Mapped[Organization] = relationship()
     niche: Mapped[Niche] = relationship()
+    reasons: Mapped[list[LeadReason]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class LeadReason(Base):
+    """One non-passing reason of a lead's quality report, for queues and reports by reason."""
+
+    __tablename__ = "lead_reason"
+    __table_args__ = (Index("ix_lead_reason_code_lead", "code", "lead_id"),)
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("lead.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(8))
 
 
 class IdempotencyKey(Base):
