@@ -8,6 +8,9 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from cli.accounts import accounts
     from cli.exchange import exchange
+    from cli.leads import leads
+    from cli.outcomes import outcomes
+    from cli.quality import quality
 
-    app.cli.add_command(accounts)
-    app.cli.add_command(exchange)
+    for group in (accounts, exchange, leads, outcomes, quality):
+        app.cli.add_command(group)

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from database import utcnow
+from exchange.conversion import predictor_for
 from exchange.models import Lead, LeadReason, LeadStatus, Niche
 from quality import FieldSpec, LeadFacts, Lookups, NicheRules, QualityReport, Severity, assess
 
@@ -54,7 +55,8 @@ def lead_facts(lead: Lead) -> LeadFacts:
         form_seconds=lead.form_seconds,
         fields=dict(lead.fields or {}),
         intake_findings=list(lead.findings or []),
-        received_at=lead.created_at,
+        received_at=lead.created_at or utcnow(),
+        publisher=str(lead.publisher.id),
     )
 
 
@@ -103,8 +105,14 @@ def lookups_for(session: Session, lead: Lead) -> Lookups:
 
 def assess_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> QualityReport:
     """Assess a lead and record the report, score and resulting status on it (no commit)."""
+    predict, model_version = predictor_for(session, lead.niche)
     report = assess(
-        lead_facts(lead), niche_rules(lead.niche), lookups_for(session, lead), now=now or utcnow()
+        lead_facts(lead),
+        niche_rules(lead.niche),
+        lookups_for(session, lead),
+        predict=predict,
+        model_version=model_version,
+        now=now or utcnow(),
     )
     lead.quality = report.as_dict()
     lead.score = report.score

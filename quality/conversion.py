@@ -79,6 +79,35 @@ def features(
     return out
 
 
+def model_context(
+    source: str | None,
+    sub_id: str | None,
+    publisher: str | None,
+    received_at: Any,
+    failed_checks: Iterable[str],
+) -> dict[str, Any]:
+    """The non-field features, built the same way for training and for scoring."""
+    hour = getattr(received_at, "hour", None)
+    return {
+        "source": source,
+        "sub_id": sub_id,
+        "publisher": publisher,
+        "hour": None if hour is None else hour // 3 * 3,
+        "failed": sorted(set(failed_checks)),
+    }
+
+
+def drop_constant(rows: Sequence[dict[str, float]], share: float = 0.99) -> list[dict[str, float]]:
+    """Remove features (nearly) every row has: a model cannot tell them from its intercept, and
+    a lead scored later without them would be shifted by their weight."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        for key in row:
+            counts[key] = counts.get(key, 0) + 1
+    constant = {k for k, c in counts.items() if c >= share * len(rows) and not k.startswith("log:")}
+    return [{k: v for k, v in row.items() if k not in constant} for row in rows]
+
+
 def _pipeline() -> Pipeline:
     return make_pipeline(DictVectorizer(), LogisticRegression(C=0.2, max_iter=5000))
 
@@ -148,7 +177,7 @@ def train(
     rows: Sequence[dict[str, float]], labels: Sequence[int], *, folds: int = 5
 ) -> TrainedModel:
     """Evaluate (k-fold AUC, then a 20% hold-out for AUC, Brier and calibration) and fit on all."""
-    rows, labels = list(rows), [int(v) for v in labels]
+    rows, labels = drop_constant(rows), [int(v) for v in labels]
     _check_enough(labels)
     cv_auc = cross_validated_auc(rows, labels, folds)
     fit_rows, test_rows, fit_y, test_y = train_test_split(

@@ -31,6 +31,7 @@ class LeadFacts:
     # Findings from normalisation (unknown ZIP, ZIP outside the state...), as dicts.
     intake_findings: list[dict[str, Any]] = field(default_factory=list)
     received_at: dt.datetime | None = None
+    publisher: str | None = None
 
 
 @dataclass

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from app import create_app
 from database import Base
 from exchange.accounts import create_organization, issue_api_key
+from exchange.conversion import clear_model_cache
 from exchange.models import Organization, Role
 from extensions import db
 
@@ -109,6 +110,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _wipe(application: Flask) -> None:
+    clear_model_cache()
     with application.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

@@ -160,3 +160,15 @@ class ReviewDecisionIn(InputSchema):
 
 
 AdminLeadPage = page_schema(AdminLeadOut, "AdminLeadPage")
+
+
+class ImportedLeadIn(LeadIn):
+    """A row of a historical CSV import: contact details may have been removed at source.
+
+    Such a lead still goes through intake and quality (and is rejected as unreachable), but
+    its fields and outcome can teach the conversion model.
+    """
+
+    @validates_schema
+    def _needs_contact(self, data: dict[str, Any], **_: Any) -> None:
+        return None

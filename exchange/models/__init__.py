@@ -4,18 +4,22 @@ from exchange.models.accounts import ApiKey, Organization, Role, User
 from exchange.models.audit import AuditEvent
 from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
+from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "ConversionModel",
     "FieldType",
     "IdempotencyKey",
     "Lead",
+    "LeadOutcome",
     "LeadReason",
     "LeadStatus",
     "Niche",
     "NicheField",
     "Organization",
+    "Outcome",
     "Role",
     "User",
 ]
