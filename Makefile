@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := app:create_app
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-quality clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -39,6 +39,9 @@ format: install
 
 bench: install
 	scripts/with-postgres.sh $(BIN)/python -m bench.intake $(BENCH_ARGS)
+
+bench-quality: install
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(VENV) instance/exchange.db* .pytest_cache .mypy_cache .ruff_cache
