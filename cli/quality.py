@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from exchange.conversion import train_niche_model
+from exchange.conversion import niches_due, train_niche_model
 from exchange.errors import DomainError
 from exchange.niches import get_niche
 from extensions import db
@@ -38,3 +38,22 @@ def train(niche_slug: str) -> None:
     click.echo("  calibration (hold-out, by fifths):  predicted  observed  leads")
     for row in m["calibration"]:
         click.echo(f"{'':38}{row['predicted']:>9.3f} {row['observed']:>9.3f} {row['leads']:>6}")
+
+
+@quality.command("retrain-due")
+@click.option(
+    "--growth",
+    default=0.2,
+    show_default=True,
+    help="Retrain when outcomes grew by this share since the last model.",
+)
+def retrain_due(growth: float) -> None:
+    """Retrain every niche with enough new outcomes (run it from cron or Celery beat)."""
+    for niche in niches_due(db.session, growth=growth):
+        try:
+            model = train_niche_model(db.session, niche, trained_by="schedule")
+        except NotEnoughOutcomes as exc:
+            click.echo(f"{niche.slug}: stays off ({exc})")
+            continue
+        db.session.commit()
+        click.echo(f"{niche.slug}: {model.label}, ROC AUC {model.metrics['cv_roc_auc']:.4f}")

@@ -78,6 +78,32 @@ def train_niche_model(
     return record
 
 
+def niches_due(session: Session, *, growth: float = 0.2) -> list[Niche]:
+    """Niches whose outcomes grew by `growth` (or that have none yet) since their newest model."""
+    due = []
+    for niche in session.scalars(select(Niche).where(Niche.is_active).order_by(Niche.id)):
+        outcomes = (
+            session.scalar(
+                select(func.count(func.distinct(LeadOutcome.lead_id)))
+                .join(Lead, Lead.id == LeadOutcome.lead_id)
+                .where(
+                    Lead.niche_id == niche.id,
+                    LeadOutcome.outcome.in_([Outcome.CONVERTED, Outcome.LOST]),
+                )
+            )
+            or 0
+        )
+        trained_on = session.scalar(
+            select(ConversionModel.samples)
+            .where(ConversionModel.niche_id == niche.id)
+            .order_by(ConversionModel.version.desc())
+            .limit(1)
+        )
+        if outcomes and (trained_on is None or outcomes >= trained_on * (1 + growth)):
+            due.append(niche)
+    return due
+
+
 class _ModelCache:
     """The newest model of each niche, re-checked at most every CACHE_SECONDS per process."""
 

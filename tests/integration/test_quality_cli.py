@@ -66,6 +66,8 @@ def test_import_train_and_score(ctx: Flask, tmp_path: Path) -> None:
     assert "5-fold cross-validated ROC AUC" in trained.output
     model = db.session.scalar(select(ConversionModel))
     assert model is not None and model.version == 1 and model.metrics["cv_roc_auc"] > 0.8
+    nothing_new = runner.invoke(args=["quality", "retrain-due"])
+    assert nothing_new.exit_code == 0 and "education" not in nothing_new.output
 
     body: dict[str, Any] = {
         "niche": "education",
@@ -117,3 +119,30 @@ def test_import_reports_bad_rows_by_line(ctx: Flask, tmp_path: Path) -> None:
     for line in ("line 3:", "line 4:", "line 5:"):
         assert line in result.output
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
+
+
+def test_retrain_due_trains_niches_with_new_outcomes_only(ctx: Flask, tmp_path: Path) -> None:
+    runner = ctx.test_cli_runner()
+    org = str(_demo(ctx)["publisher"]["organization_id"])
+    data = _subset(tmp_path, 400)
+    runner.invoke(
+        args=[
+            "leads",
+            "import",
+            str(data),
+            "--niche",
+            "education",
+            "--publisher",
+            org,
+            "--default-country",
+            "IN",
+        ]
+    )
+    runner.invoke(args=["outcomes", "import", str(data), "--publisher", org])
+    first = runner.invoke(args=["quality", "retrain-due"])
+    assert first.exit_code == 0 and "education: v1" in first.output, first.output
+    assert "solar" not in first.output  # no outcomes, nothing to do
+    again = runner.invoke(args=["quality", "retrain-due"])
+    assert "education" not in again.output
+    models = db.session.scalars(select(ConversionModel.trained_by)).all()
+    assert models == ["schedule"]
