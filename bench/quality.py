@@ -20,30 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "xeducation_leads_train.csv"
-POST_SALE = {
-    "Tags",
-    "Lead Quality",
-    "Lead Profile",
-    "Asymmetrique Activity Index",
-    "Asymmetrique Profile Index",
-    "Asymmetrique Activity Score",
-    "Asymmetrique Profile Score",
-    "Last Notable Activity",
-}
 
 
 def main() -> None:
     from exchange.csv_rows import row_to_submission
-    from exchange.demo_niches import DEMO_NICHES
-    from exchange.models import FieldType, Niche, NicheField
+    from exchange.demo import demo_niche
+    from exchange.demo_niches import XEDUCATION_POST_SALE_COLUMNS as POST_SALE
     from quality import FieldSpec, LeadFacts, NicheRules, assess
     from quality.conversion import features, model_context, train
 
-    spec = next(n for n in DEMO_NICHES if n["slug"] == "education")
-    niche = Niche(
-        slug="education",
-        fields=[NicheField(name=f["name"], type=FieldType(f["type"])) for f in spec["fields"]],
-    )
+    niche = demo_niche("education")
     specs = [FieldSpec(f.name, f.type.value) for f in niche.fields]
     with DATA.open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh)]

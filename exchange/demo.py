@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from exchange.accounts import authenticate_api_key, create_organization, create_user, issue_api_key
 from exchange.demo_niches import DEMO_NICHES
 from exchange.errors import AuthenticationFailed
-from exchange.models import Niche, Organization, Role
+from exchange.models import FieldType, Niche, NicheField, Organization, Role
 from exchange.niches import create_niche, update_niche
 
 DEMO_PASSWORD = "demo-password"
@@ -28,6 +28,18 @@ class DemoAccount:
     email: str
     password: str
     api_key: str
+
+
+def demo_niche(slug: str) -> Niche:
+    """A demo niche as an unsaved object (for benchmarks and tests that need no database)."""
+    spec = next(n for n in DEMO_NICHES if n["slug"] == slug)
+    return Niche(
+        slug=slug,
+        fields=[
+            NicheField(name=f["name"], type=FieldType(f["type"]), choices=f.get("choices"))
+            for f in spec["fields"]
+        ],
+    )
 
 
 def load_demo_niches(session: Session) -> list[Niche]:

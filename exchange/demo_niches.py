@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 CREDIT = ["excellent", "good", "fair", "poor"]
+# Columns of the X Education file recorded after sales worked the lead (shared/data/README.md):
+# never features, and not fields of the education niche.
+XEDUCATION_POST_SALE_COLUMNS = frozenset(
+    {
+        "Tags",
+        "Lead Quality",
+        "Lead Profile",
+        "Asymmetrique Activity Index",
+        "Asymmetrique Profile Index",
+        "Asymmetrique Activity Score",
+        "Asymmetrique Profile Score",
+        "Last Notable Activity",
+    }
+)
 
 
 def _f(name: str, type_: str, *, required: bool = False, **extra: Any) -> dict[str, Any]:

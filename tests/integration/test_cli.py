@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from exchange.csv_rows import snake_case
+from exchange.demo_niches import XEDUCATION_POST_SALE_COLUMNS
 from exchange.models import Niche, Organization, User
 from extensions import db
 
@@ -84,7 +86,6 @@ def test_demo_loads_niches_and_prints_keys_that_work(ctx: Flask) -> None:
 def test_demo_education_niche_covers_the_training_file(ctx: Flask) -> None:
     """Every intake-time column of the X Education file has a field in the education niche."""
     import csv
-    import re
     from pathlib import Path
 
     ctx.test_cli_runner().invoke(args=["exchange", "demo"])
@@ -94,26 +95,14 @@ def test_demo_education_niche_covers_the_training_file(ctx: Flask) -> None:
     data = Path(__file__).resolve().parents[3] / "shared" / "data" / "xeducation_leads_train.csv"
     with data.open() as fh:
         header = next(csv.reader(fh))
-    not_fields = {
+    not_fields = XEDUCATION_POST_SALE_COLUMNS | {
         "Prospect ID",
         "Lead Number",
         "Converted",
         "Country",
         "City",
-        "Tags",
-        "Lead Quality",
-        "Lead Profile",
-        "Asymmetrique Activity Index",
-        "Asymmetrique Profile Index",
-        "Asymmetrique Activity Score",
-        "Asymmetrique Profile Score",
-        "Last Notable Activity",
     }
 
-    def snake(name: str) -> str:
-        name = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name)
-        return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-    expected = {snake(c) for c in header if c not in not_fields}
+    expected = {snake_case(c) for c in header if c not in not_fields}
     names: set[Any] = {f.name for f in niche.fields}
     assert expected - names == set()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from exchange.csv_rows import row_to_submission
-from exchange.demo_niches import DEMO_NICHES
-from exchange.models import FieldType, Niche, NicheField
+from exchange.demo import demo_niche
+from exchange.demo_niches import XEDUCATION_POST_SALE_COLUMNS
 from quality import FieldSpec
 from quality.conversion import (
     NotEnoughOutcomes,
@@ -21,39 +21,17 @@ from quality.conversion import (
 )
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "xeducation_leads_train.csv"
-# Recorded after sales worked the lead: never a feature (shared/data/README.md).
-POST_SALE = {
-    "Tags",
-    "Lead Quality",
-    "Lead Profile",
-    "Asymmetrique Activity Index",
-    "Asymmetrique Profile Index",
-    "Asymmetrique Activity Score",
-    "Asymmetrique Profile Score",
-    "Last Notable Activity",
-}
-
-
-def education_niche() -> Niche:
-    spec = next(n for n in DEMO_NICHES if n["slug"] == "education")
-    return Niche(
-        slug="education",
-        fields=[
-            NicheField(name=f["name"], type=FieldType(f["type"]), choices=f.get("choices"))
-            for f in spec["fields"]
-        ],
-    )
 
 
 @pytest.fixture(scope="module")
 def dataset() -> tuple[list[dict[str, float]], list[int]]:
-    niche = education_niche()
+    niche = demo_niche("education")
     specs = [FieldSpec(f.name, f.type.value) for f in niche.fields]
     rows, labels = [], []
     with DATA.open(newline="") as fh:
         for row in csv.DictReader(fh):
             label = int(row["Converted"])
-            intake = {k: v for k, v in row.items() if k not in POST_SALE}
+            intake = {k: v for k, v in row.items() if k not in XEDUCATION_POST_SALE_COLUMNS}
             data, errors = row_to_submission(intake, niche)
             assert errors == {}
             rows.append(features(data["fields"], specs, {"source": "import"}))
@@ -64,7 +42,11 @@ def dataset() -> tuple[list[dict[str, float]], list[int]]:
 def test_no_post_sale_column_becomes_a_feature(dataset: Any) -> None:
     rows, _ = dataset
     names = {key.split("=")[0] for row in rows for key in row}
-    assert not any(col.lower().replace(" ", "_") in name for name in names for col in POST_SALE)
+    assert not any(
+        col.lower().replace(" ", "_") in name
+        for name in names
+        for col in XEDUCATION_POST_SALE_COLUMNS
+    )
     assert "cat:lead_origin" in names and "log:total_time_spent_on_website" in names
 
 

@@ -27,6 +27,20 @@ def _subset(tmp_path: Path, rows: int) -> Path:
     return path
 
 
+def _import_args(data: Path, publisher_id: str) -> list[str]:
+    return [
+        "leads",
+        "import",
+        str(data),
+        "--niche",
+        "education",
+        "--publisher",
+        publisher_id,
+        "--default-country",
+        "IN",
+    ]
+
+
 def _demo(ctx: Flask) -> dict[str, Any]:
     output = ctx.test_cli_runner().invoke(args=["exchange", "demo", "--json"]).output
     return {a["role"]: a for a in json.loads(output)}
@@ -41,17 +55,7 @@ def test_import_train_and_score(ctx: Flask, tmp_path: Path) -> None:
     off = runner.invoke(args=["quality", "train", "--niche", "education"])
     assert off.exit_code != 0 and "stays off" in off.output
 
-    args = [
-        "leads",
-        "import",
-        str(data),
-        "--niche",
-        "education",
-        "--publisher",
-        org,
-        "--default-country",
-        "IN",
-    ]
+    args = _import_args(data, org)
     imported = runner.invoke(args=args)
     assert imported.exit_code == 0, imported.output
     assert "1200 leads stored, 0 already imported, 0 rows refused" in imported.output
@@ -125,19 +129,7 @@ def test_retrain_due_trains_niches_with_new_outcomes_only(ctx: Flask, tmp_path: 
     runner = ctx.test_cli_runner()
     org = str(_demo(ctx)["publisher"]["organization_id"])
     data = _subset(tmp_path, 400)
-    runner.invoke(
-        args=[
-            "leads",
-            "import",
-            str(data),
-            "--niche",
-            "education",
-            "--publisher",
-            org,
-            "--default-country",
-            "IN",
-        ]
-    )
+    runner.invoke(args=_import_args(data, org))
     runner.invoke(args=["outcomes", "import", str(data), "--publisher", org])
     first = runner.invoke(args=["quality", "retrain-due"])
     assert first.exit_code == 0 and "education: v1" in first.output, first.output
