@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from exchange.errors import InvalidInput, NotFound
-from exchange.models import Lead, LeadStatus, Niche, Organization, Role
+from exchange.errors import NotFound
+from exchange.models import Lead, LeadStatus, Organization, Role
+from exchange.niches import niche_id_for_filter
 from exchange.pagination import Page, paginate
 
 
@@ -45,10 +46,7 @@ def list_leads(
     if status is not None:
         stmt = stmt.where(Lead.status == status)
     if niche is not None:
-        niche_id = session.scalar(select(Niche.id).where(Niche.slug == niche))
-        if niche_id is None:
-            raise InvalidInput(f"Unknown niche {niche!r}.", fields={"niche": ["No such niche."]})
-        stmt = stmt.where(Lead.niche_id == niche_id)
+        stmt = stmt.where(Lead.niche_id == niche_id_for_filter(session, niche))
     if created_from is not None:
         start = dt.datetime.combine(created_from, dt.time(), dt.UTC)
         stmt = stmt.where(Lead.created_at >= start)

@@ -146,6 +146,14 @@ def get_niche(session: Session, slug: str) -> Niche:
     return niche
 
 
+def niche_id_for_filter(session: Session, slug: str) -> int:
+    """The id of the niche a list is filtered by, or InvalidInput naming the `niche` filter."""
+    niche_id = session.scalar(select(Niche.id).where(Niche.slug == slug))
+    if niche_id is None:
+        raise InvalidInput(f"Unknown niche {slug!r}.", fields={"niche": ["No such niche."]})
+    return niche_id
+
+
 def list_niches(session: Session, *, limit: int, cursor: str | None = None) -> Page[Niche]:
     """All niches, newest first, one page at a time."""
     return paginate(session, select(Niche), Niche.id, limit=limit, cursor=cursor)

@@ -11,7 +11,8 @@ from database import utcnow
 from exchange.assessment import assess_lead
 from exchange.audit import record_event
 from exchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from exchange.models import Lead, LeadReason, LeadStatus, Niche, Organization, Role
+from exchange.models import Lead, LeadReason, LeadStatus, Organization, Role
+from exchange.niches import niche_id_for_filter
 from exchange.pagination import Page, paginate
 
 DECISIONS = {"accept": LeadStatus.UNSOLD, "reject": LeadStatus.REJECTED}
@@ -37,10 +38,7 @@ def list_reviews(
     _require_admin(admin)
     stmt = select(Lead).options(selectinload(Lead.niche)).where(Lead.status == LeadStatus.REVIEW)
     if niche is not None:
-        niche_id = session.scalar(select(Niche.id).where(Niche.slug == niche))
-        if niche_id is None:
-            raise InvalidInput(f"Unknown niche {niche!r}.", fields={"niche": ["No such niche."]})
-        stmt = stmt.where(Lead.niche_id == niche_id)
+        stmt = stmt.where(Lead.niche_id == niche_id_for_filter(session, niche))
     if publisher_id is not None:
         stmt = stmt.where(Lead.publisher_id == publisher_id)
     if reason is not None:
