@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-import exchange.models  # noqa: F401  (registers the tables on the metadata)
+import billing.models  # noqa: F401  (registers the tables on the metadata)
+import exchange.models  # noqa: F401
+from billing import gateway_from_config
 from config import BASE_DIR, load_config
 from database import configure_sqlite, sqlite_begin_mode
 from extensions import csrf, db, limiter, login_manager, migrate
@@ -32,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     _init_database(app)
+    # The payment gateway chosen from config; tests may swap it (see tests/conftest.py).
+    app.extensions["payment_gateway"] = gateway_from_config(app.config)
 
     from api import init_api
     from api.errors import register_error_handlers

@@ -52,6 +52,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Stripe: real keys in production; `make run` points the SDK at localstripe.
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", 300)),
+        # Publisher payouts: the smallest payout, in major units of the payout's currency.
+        "PAYOUT_MINIMUM": int(env.get("PAYOUT_MINIMUM", 50)),
         "DEMO_KEYS_FILE": env.get("DEMO_KEYS_FILE", str(BASE_DIR / "instance" / "demo_keys.json")),
     }
     if overrides:

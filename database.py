@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -55,6 +56,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 # An integer key that autoincrements on SQLite (rowid) and is 64-bit on Postgres.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """A portable enum: VARCHAR plus a CHECK constraint listing the values."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

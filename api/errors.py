@@ -15,12 +15,17 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from exchange.errors import (
+from errors import (
     AuthenticationFailed,
+    BadRequest,
+    CardDeclined,
     Conflict,
     DomainError,
+    GatewayError,
     InvalidInput,
     NotFound,
+    PaymentRequired,
+    PaymentsUnavailable,
     PermissionDenied,
 )
 from extensions import db
@@ -29,14 +34,20 @@ log = logging.getLogger("exchange.errors")
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
+    BadRequest: 400,
     NotFound: 404,
     Conflict: 409,
     PermissionDenied: 403,
     AuthenticationFailed: 401,
+    PaymentRequired: 402,
+    CardDeclined: 402,
+    GatewayError: 502,
+    PaymentsUnavailable: 503,
 }
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    402: "payment_required",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

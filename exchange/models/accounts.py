@@ -5,28 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from database import Base, utcnow
+from database import Base, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
     PUBLISHER = "publisher"
     BUYER = "buyer"
     ADMIN = "admin"
-
-
-def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """A portable enum: VARCHAR plus a CHECK constraint listing the values."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Organization(Base):

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from database import Base, JSONType, utcnow
-from exchange.models.accounts import Organization, enum_column
+from database import Base, JSONType, enum_column, utcnow
+from exchange.models.accounts import Organization
 from exchange.models.niches import Niche
 
 

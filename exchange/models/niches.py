@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from database import Base, utcnow
-from exchange.models.accounts import enum_column
+from database import Base, enum_column, utcnow
 
 
 class FieldType(enum.StrEnum):

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from database import Base, utcnow
-from exchange.models.accounts import enum_column
+from database import Base, enum_column, utcnow
 
 
 class Outcome(enum.StrEnum):

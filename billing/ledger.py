@@ -1,0 +1,235 @@
+"""The one way money moves: `post_entry` writes a balanced journal entry and its balances.
+
+Rules kept here and nowhere else:
+- a replayed idempotency key returns the original entry before any balance check;
+- the accounts touched are locked in id order (SELECT ... FOR UPDATE on Postgres; on SQLite the
+  write transaction began IMMEDIATE and already holds the database lock);
+- postings sum to zero per currency and never change; a correction is a new entry;
+- a balance may not go below its floor (a buyer's credit limit), checked here with a clear
+  error and again by the database's CHECK constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from billing.currency import format_amount, normalise_currency
+from billing.models import (
+    PLATFORM_KINDS,
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+)
+from database import utcnow
+from errors import Conflict, InvalidInput, PaymentRequired
+
+# Accounts that may never go negative unless a credit limit says so.
+FLOORED_KINDS = frozenset({AccountKind.BUYER_BALANCE, AccountKind.PUBLISHER_PENDING})
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a movement: `amount` (minor units) gained by an account (org None: platform)."""
+
+    org_id: int | None
+    kind: AccountKind
+    amount: int
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The entry written, or found again for a replayed key (`replayed=True`)."""
+
+    entry: JournalEntry
+    replayed: bool
+
+
+def account_code(org_id: int | None, kind: AccountKind, currency: str) -> str:
+    if kind in PLATFORM_KINDS:
+        return f"platform:{kind.value}:{currency}"
+    if org_id is None:
+        raise ValueError(f"{kind} needs an organisation")
+    return f"org:{org_id}:{kind.value}:{currency}"
+
+
+def get_account(
+    session: Session, org_id: int | None, kind: AccountKind, currency: str
+) -> LedgerAccount | None:
+    """The account if it exists (no lock, no creation)."""
+    code = account_code(org_id, kind, normalise_currency(currency))
+    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+
+
+def ensure_account(
+    session: Session, org_id: int | None, kind: AccountKind, currency: str
+) -> LedgerAccount:
+    """The account, created on first use (a concurrent creator is tolerated via a savepoint)."""
+    currency = normalise_currency(currency)
+    code = account_code(org_id, kind, currency)
+    account = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if account is not None:
+        return account
+    account = LedgerAccount(
+        code=code,
+        organization_id=None if kind in PLATFORM_KINDS else org_id,
+        kind=kind,
+        currency=currency,
+        balance=0,
+        min_balance=0 if kind in FLOORED_KINDS else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        account = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+    return account
+
+
+def find_entry(session: Session, key: str) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+
+
+def lock_accounts(session: Session, ids: Iterable[int]) -> dict[int, LedgerAccount]:
+    """Lock the accounts in id order (the fixed order that rules out deadlocks) and reload them."""
+    stmt = (
+        select(LedgerAccount)
+        .where(LedgerAccount.id.in_(sorted(set(ids))))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {a.id: a for a in session.scalars(stmt)}
+
+
+def replay(session: Session, key: str, kind: EntryKind) -> Posted | None:
+    """The entry already written under `key` (as a replay), or None."""
+    existing = find_entry(session, key)
+    return _replayed(existing, kind) if existing is not None else None
+
+
+def post_entry(
+    session: Session,
+    *,
+    key: str,
+    kind: EntryKind,
+    currency: str,
+    legs: Sequence[Leg],
+    reference: tuple[str, object] | None = None,
+    memo: str | None = None,
+    reverses: JournalEntry | None = None,
+    actor_org_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> Posted:
+    """Write one balanced entry under `key`, or return the entry already written under it."""
+    existing = find_entry(session, key)
+    if existing is not None:
+        return _replayed(existing, kind)
+    currency = normalise_currency(currency)
+    legs = [leg for leg in legs if leg.amount != 0]
+    if len(legs) < 2:
+        raise InvalidInput("A movement of money needs two or more non-zero legs.")
+    if sum(leg.amount for leg in legs) != 0:
+        raise ValueError(f"unbalanced entry {key}: {legs}")
+
+    accounts = [ensure_account(session, leg.org_id, leg.kind, currency) for leg in legs]
+    locked = lock_accounts(session, (a.id for a in accounts))
+    # Another transaction may have written this key while we waited for the locks.
+    existing = find_entry(session, key)
+    if existing is not None:
+        return _replayed(existing, kind)
+
+    deltas: dict[int, int] = defaultdict(int)
+    for leg, account in zip(legs, accounts, strict=True):
+        deltas[account.id] += leg.amount
+    for account_id, delta in deltas.items():
+        account = locked[account_id]
+        if account.min_balance is not None and account.balance + delta < account.min_balance:
+            raise _insufficient(account, delta)
+
+    now = at or utcnow()
+    entry = JournalEntry(
+        idempotency_key=key,
+        kind=kind,
+        reference_type=reference[0] if reference else None,
+        reference_id=str(reference[1]) if reference else None,
+        memo=memo,
+        reverses_id=reverses.id if reverses is not None else None,
+        actor_organization_id=actor_org_id,
+        created_at=now,
+    )
+    session.add(entry)
+    for leg, account in zip(legs, accounts, strict=True):
+        session.add(
+            Posting(
+                entry=entry,
+                account_id=account.id,
+                amount=leg.amount,
+                currency=currency,
+                created_at=now,
+            )
+        )
+    for account_id, delta in deltas.items():
+        locked[account_id].balance += delta
+    session.flush()
+    return Posted(entry, replayed=False)
+
+
+def _replayed(entry: JournalEntry, kind: EntryKind) -> Posted:
+    if entry.kind != kind:
+        raise Conflict(
+            f"The idempotency key {entry.idempotency_key!r} was used for a {entry.kind.value} "
+            f"entry, not a {kind.value}.",
+            code="idempotency_key_reused",
+        )
+    return Posted(entry, replayed=True)
+
+
+def _insufficient(account: LedgerAccount, delta: int) -> PaymentRequired:
+    available = account.balance - (account.min_balance or 0)
+    what = "balance" if account.kind == AccountKind.BUYER_BALANCE else "held earnings"
+    return PaymentRequired(
+        f"Insufficient {what}: {format_amount(-delta, account.currency)} needed, "
+        f"{format_amount(max(available, 0), account.currency)} available.",
+        fields={"amount": ["More than the available balance."]},
+    )
+
+
+def balance_of(session: Session, org_id: int | None, kind: AccountKind, currency: str) -> int:
+    """The cached balance of an account (0 if it was never used)."""
+    account = get_account(session, org_id, kind, currency)
+    return account.balance if account is not None else 0
+
+
+def org_accounts(session: Session, org_id: int) -> list[LedgerAccount]:
+    """Every account an organisation holds, by currency then kind."""
+    stmt = (
+        select(LedgerAccount)
+        .where(LedgerAccount.organization_id == org_id)
+        .order_by(LedgerAccount.currency, LedgerAccount.kind)
+    )
+    return list(session.scalars(stmt))
+
+
+def entry_total_for(entry: JournalEntry, account_id: int) -> int:
+    return sum(p.amount for p in entry.postings if p.account_id == account_id)
+
+
+def reversals_of(session: Session, entry: JournalEntry) -> list[JournalEntry]:
+    stmt = select(JournalEntry).where(JournalEntry.reverses_id == entry.id)
+    return list(session.scalars(stmt.order_by(JournalEntry.id)))
+
+
+def sum_postings(session: Session, account_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account_id)
+    )
+    return int(total or 0)
