@@ -11,7 +11,13 @@ from billing.gateway import Intent, InvalidSignature, SavedCard
 from errors import CardDeclined, GatewayError
 
 
+def _plain(obj: Any) -> Any:
+    """SDK objects are not dicts (since stripe 15); work on plain data."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+
 def _intent(obj: Any) -> Intent:
+    obj = _plain(obj)
     error = obj.get("last_payment_error") or {}
     return Intent(
         id=obj["id"],
@@ -27,6 +33,7 @@ def _intent(obj: Any) -> Intent:
 
 
 def _saved_card(obj: Any, card: Any = None) -> SavedCard:
+    obj, card = _plain(obj), _plain(card)
     return SavedCard(
         setup_intent_id=obj["id"],
         status=obj["status"],
@@ -123,11 +130,11 @@ class StripeGateway:
         return _saved_card(obj)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SavedCard:
-        obj = self._call(self.client.v1.setup_intents.retrieve, setup_intent_id)
+        obj = _plain(self._call(self.client.v1.setup_intents.retrieve, setup_intent_id))
         card = None
         if obj.get("payment_method"):
             method = self._call(self.client.v1.payment_methods.retrieve, obj["payment_method"])
-            card = method.get("card")
+            card = _plain(method).get("card")
         return _saved_card(obj, card)
 
     def charge_saved_card(

@@ -8,6 +8,7 @@ Postgres fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +22,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from app import create_app
+from billing.checks import check_books
+from billing.stripe_gateway import StripeGateway
 from database import Base
 from exchange.accounts import create_organization, issue_api_key
 from exchange.conversion import clear_model_cache
 from exchange.models import Organization, Role
 from extensions import db
+from tests.support.fake_gateway import FakeGateway
+from tests.support.localstripe import SECRET_KEY as LOCALSTRIPE_KEY
+from tests.support.localstripe import WEBHOOK_SECRET as LOCALSTRIPE_WEBHOOK_SECRET
+from tests.support.localstripe import LocalStripe
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -124,11 +132,68 @@ def _wipe(application: Flask) -> None:
 
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[Flask]:
-    """An app context on an empty database; everything is wiped afterwards."""
+    """An app context on an empty database; everything is wiped afterwards.
+
+    Before the wipe the books are reconciled (`flask billing check`): whatever a test did
+    with money, every entry must balance and every cached balance equal its postings.
+    """
     with app.app_context():
         yield app
         db.session.remove()
+        books = check_books(db.session)
+        db.session.remove()
     _wipe(app)
+    assert books.ok, f"the books do not balance after this test: {books.problems}"
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    """The localstripe emulator, on 127.0.0.1 and a free port, for the whole session."""
+    emulator = LocalStripe()
+    yield emulator
+    emulator.stop()
+
+
+@contextmanager
+def gateway_in(app: Flask, gateway: Any) -> Iterator[Any]:
+    previous = app.extensions.get("payment_gateway")
+    app.extensions["payment_gateway"] = gateway
+    try:
+        yield gateway
+    finally:
+        app.extensions["payment_gateway"] = previous
+
+
+@pytest.fixture
+def stripe_gateway(ctx: Flask, localstripe: LocalStripe) -> Iterator[StripeGateway]:
+    """The real Stripe gateway (official SDK) pointed at localstripe, installed in the app."""
+    gateway = StripeGateway(
+        LOCALSTRIPE_KEY,
+        webhook_secret=LOCALSTRIPE_WEBHOOK_SECRET,
+        publishable_key="pk_test_localstripe",
+        api_base=localstripe.url,
+        max_network_retries=0,
+    )
+    with gateway_in(ctx, gateway):
+        yield gateway
+
+
+@pytest.fixture
+def fake_gateway(ctx: Flask) -> Iterator[FakeGateway]:
+    """The test double for Connect transfers, declines on demand and replayed keys."""
+    with gateway_in(ctx, FakeGateway()) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def live_server(ctx: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (for webhooks sent by the emulator)."""
+    server = make_server("127.0.0.1", 0, ctx, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture
