@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := app:create_app
 
-.PHONY: install run test lint format bench bench-quality clean
+.PHONY: install run test-pay test lint format bench bench-quality clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -17,12 +17,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-## make run: install, migrate the SQLite database, load demo data, print keys, serve on :8000
+## make run: install, migrate the SQLite database, load demo data, print keys, start the
+## localstripe emulator (unless STRIPE_SECRET_KEY is set) and serve on :8000
 run: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask exchange demo
-	@echo "Serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run-dev.sh
+
+## make test-pay TOPUP=<id>: pay a pending top-up with Stripe's test card (with `make run` up)
+test-pay: install
+	set -a && . instance/localstripe.env && set +a && $(BIN)/flask billing test-pay $(TOPUP)
 
 ## make test: the whole suite on SQLite and on a throwaway local Postgres
 test: install
