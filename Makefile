@@ -33,7 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy exchange quality billing database.py
+	$(BIN)/mypy exchange quality billing database.py errors.py
 
 format: install
 	$(BIN)/ruff format .
