@@ -254,7 +254,7 @@ class Payout(Base):
         enum_column(PayoutStatus, "payout_status"), default=PayoutStatus.PENDING
     )
     destination: Mapped[str | None] = mapped_column(String(255))
-    transfer_id: Mapped[str | None] = mapped_column(String(255))
+    transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     failure_message: Mapped[str | None] = mapped_column(Text)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.gateway import Intent, PaymentGateway
-from billing.models import StripeEvent
+from billing.models import Payout, PayoutStatus, StripeEvent
+from billing.payouts import fail_payout
 from billing.topups import apply_intent
 
 INTENT_EVENTS = frozenset(
@@ -24,6 +26,22 @@ INTENT_EVENTS = frozenset(
         "payment_intent.requires_action",
     }
 )
+
+
+# A Connect transfer taken back after it was made: the payout failed after all.
+TRANSFER_REVERSED_EVENTS = frozenset({"transfer.reversed"})
+
+
+def _transfer_reversed(session: Session, transfer_id: str) -> str:
+    payout = session.scalar(
+        select(Payout).where(Payout.transfer_id == transfer_id).with_for_update()
+    )
+    if payout is None:
+        return "not_ours"
+    if payout.status == PayoutStatus.FAILED:
+        return "already_reversed"
+    fail_payout(session, payout, "The transfer was reversed.")
+    return "payout_reversed"
 
 
 def event_object_id(event: dict[str, Any]) -> str | None:
@@ -56,6 +74,8 @@ def handle_event(session: Session, event: dict[str, Any], current: Intent | None
         return "duplicate"
     if current is not None:
         record.outcome = apply_intent(session, current)
+    elif record.type in TRANSFER_REVERSED_EVENTS and record.object_id:
+        record.outcome = _transfer_reversed(session, record.object_id)
     else:
         record.outcome = "ignored"
     session.flush()

@@ -153,7 +153,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_payout_entry_id_journal_entry')),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_payout_organization_id_organization')),
     sa.ForeignKeyConstraint(['reversal_entry_id'], ['journal_entry.id'], name=op.f('fk_payout_reversal_entry_id_journal_entry')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout')),
+    sa.UniqueConstraint('transfer_id', name=op.f('uq_payout_transfer_id'))
     )
     with op.batch_alter_table('payout', schema=None) as batch_op:
         batch_op.create_index('ix_payout_org_id', ['organization_id', 'id'], unique=False)
