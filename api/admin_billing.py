@@ -21,6 +21,7 @@ from api.schemas.billing import (
 from api.schemas.common import IdempotencyHeader
 from billing.adjustments import adjust, grant_credit
 from billing.checks import check_books
+from billing.currency import format_amount
 from billing.models import AccountKind
 from billing.topups import get_topup, refund_topup
 from errors import InvalidInput, NotFound
@@ -81,7 +82,7 @@ class Credit(MethodView):
             "balance": account.balance,
             "credit_limit": account.credit_limit,
             "available": account.balance + account.credit_limit,
-            "display": f"{account.balance} {account.currency}",
+            "display": format_amount(account.balance, account.currency),
         }
 
 

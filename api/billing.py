@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -175,7 +176,9 @@ class TopUps(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Your top-ups, newest first"""
         stmt = select(TopUp).where(TopUp.organization_id == current_org().id)
-        page = paginate(db.session, stmt, TopUp.id, **query)
+        page = paginate(
+            db.session, stmt, TopUp.id, limit=query["limit"], cursor=query.get("cursor")
+        )
         return {"items": [topup_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
@@ -222,8 +225,10 @@ class CardSetup(MethodView):
         """
         gw = gateway()
         org = current_org()
+        # Without a key every call is a new SetupIntent: a fixed default key would make Stripe
+        # replay the first (already confirmed) one, and a second card could never be saved.
         saved = start_card_setup(
-            db.session, gw, org.id, org.name, attempt_key=idempotency_key or "default"
+            db.session, gw, org.id, org.name, attempt_key=idempotency_key or uuid.uuid4().hex
         )
         db.session.commit()
         return {
@@ -335,7 +340,9 @@ class Payouts(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Your payouts, newest first"""
         stmt = select(Payout).where(Payout.organization_id == current_org().id)
-        return paginate(db.session, stmt, Payout.id, **query)
+        return paginate(
+            db.session, stmt, Payout.id, limit=query["limit"], cursor=query.get("cursor")
+        )
 
 
 @blp.route("/payout-destination")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from billing.currency import format_amount, max_amount, normalise_currency
-from billing.ledger import Leg, Posted, ensure_account, lock_accounts, post_entry
+from billing.ledger import Leg, Posted, ensure_account, lock_accounts, post_entry, replay
 from billing.models import AccountKind, EntryKind, LedgerAccount
 from errors import Conflict, InvalidInput
 
@@ -68,6 +68,19 @@ def adjust(
             "The amount must be a non-zero integer in minor units.",
             fields={"amount": ["Non-zero, in minor units; negative takes money away."]},
         )
+    replayed = replay(session, f"adjustment:{key}", EntryKind.ADJUSTMENT)
+    if replayed is not None:
+        first = {
+            (p.account.organization_id, p.account.kind, p.amount) for p in replayed.entry.postings
+        }
+        if (org_id, account, amount) not in first or replayed.entry.postings[
+            0
+        ].currency != currency:
+            raise Conflict(
+                "This Idempotency-Key was used for a different adjustment.",
+                code="idempotency_key_reused",
+            )
+        return replayed
     return post_entry(
         session,
         key=f"adjustment:{key}",

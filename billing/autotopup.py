@@ -98,7 +98,7 @@ def note_balance_after_charge(session: Session, buyer_id: int, account: LedgerAc
 class AutoTopUpResult:
     topup_id: int
     organization_id: int
-    outcome: str  # credited, declined, gateway_error, no_card
+    outcome: str  # credited, declined, gateway_error, no_card, canceled
     message: str | None = None
 
 
@@ -122,6 +122,10 @@ def run_auto_topup(session: Session, gateway: PaymentGateway, topup_id: int) -> 
     if topup is None or topup.status != TopUpStatus.PENDING:
         return AutoTopUpResult(topup_id, topup.organization_id if topup else 0, "skipped")
     profile = profile_for(session, topup.organization_id, lock=True)
+    if not profile.auto_topup_enabled:
+        # Turned off after this was queued: the buyer no longer agrees to the charge.
+        topup.status = TopUpStatus.CANCELED
+        return AutoTopUpResult(topup.id, topup.organization_id, "canceled")
     if profile.payment_method_id is None or profile.stripe_customer_id is None:
         return _declined(topup, profile, "no_card", "No saved card to charge.")
     try:

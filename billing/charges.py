@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.autotopup import note_balance_after_charge
-from billing.ledger import Leg, Posted, lock_accounts, post_entry, replay, reversals_of
+from billing.ledger import Leg, Posted, post_entry, replay, reversals_of
 from billing.models import (
     AccountKind,
     EarningHold,
@@ -160,11 +160,17 @@ def refund_charge(
     if (replayed := replay(session, key, kind)) is not None:
         return replayed
     parts = charge_parts(charge_entry)
-    # Every movement of this charge touches the buyer's balance: lock it, then count refunds.
     buyer_posting = next(
         p for p in charge_entry.postings if p.account.kind == AccountKind.BUYER_BALANCE
     )
-    lock_accounts(session, [buyer_posting.account_id])
+    # Refunds of one charge take turns on the charge's own row, then count what went back.
+    # (Not on the buyer's account: locked here, ahead of post_entry's id order, it deadlocked
+    # with a concurrent charge of the same buyer holding the publisher's or platform's.)
+    session.execute(
+        select(JournalEntry.id)
+        .where(JournalEntry.id == charge_entry.id)
+        .with_for_update(key_share=True)
+    )
     if (replayed := replay(session, key, kind)) is not None:
         return replayed
     buyer_back, publisher_back = refunded_so_far(session, charge_entry)
@@ -182,7 +188,11 @@ def refund_charge(
     if amount == remaining:
         publisher_share = publisher_left
     else:
-        publisher_share = min(publisher_left, amount * parts.publisher_amount // parts.price)
+        # Round the running total, not each refund: the publisher has then given back its
+        # share of everything refunded so far (rounded down), so the platform never gives
+        # back more than its margin however many partial refunds there are.
+        due = (buyer_back + amount) * parts.publisher_amount // parts.price
+        publisher_share = min(publisher_left, max(0, due - publisher_back))
     legs = [Leg(parts.buyer_id, AccountKind.BUYER_BALANCE, amount)]
     if publisher_share:
         legs += _take_back_earnings(session, charge_entry, parts, publisher_share)

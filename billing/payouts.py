@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from billing.currency import exponent
 from billing.gateway import PaymentGateway
-from billing.ledger import Leg, lock_accounts, post_entry
+from billing.ledger import Leg, ensure_account, lock_accounts, post_entry
 from billing.models import (
     AccountKind,
     BillingProfile,
@@ -57,9 +57,12 @@ def pay_account(
     session: Session, gateway: PaymentGateway, account_id: int, *, minimum_major: int
 ) -> PayoutResult:
     """Pay one publisher's payable balance in one currency, if it reaches the minimum."""
-    account = lock_accounts(session, [account_id])[account_id]
+    account = session.get(LedgerAccount, account_id)
+    assert account is not None and account.organization_id is not None
     org_id = account.organization_id
-    assert org_id is not None
+    # Lock both accounts of the payout entry up front, in id order like every movement.
+    paid_out = ensure_account(session, org_id, AccountKind.PUBLISHER_PAID_OUT, account.currency)
+    account = lock_accounts(session, [account_id, paid_out.id])[account_id]
     amount, currency = account.balance, account.currency
     if amount < max(1, minimum_in_minor(minimum_major, currency)):
         return PayoutResult(org_id, currency, amount, "below_minimum")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from billing.currency import format_amount, max_amount, normalise_currency
 from billing.gateway import Intent, PaymentGateway
-from billing.ledger import Leg, post_entry
+from billing.ledger import Leg, ensure_account, lock_accounts, post_entry
 from billing.models import (
     AccountKind,
     BillingProfile,
@@ -26,7 +26,7 @@ from billing.models import (
     TopUpStatus,
 )
 from database import utcnow
-from errors import Conflict, InvalidInput, NotFound
+from errors import Conflict, InvalidInput, NotFound, PaymentRequired
 
 
 def validate_amount(amount: int, currency: str, field: str = "amount") -> None:
@@ -194,7 +194,8 @@ def refund_topup(
     memo: str | None = None,
 ) -> TopUpRefund:
     """Send `amount` of a succeeded top-up back to its card: never more than it brought in
-    (our rows say so, whatever the gateway allows), and never below the buyer's balance floor.
+    (our rows say so, whatever the gateway allows), and never more than the buyer's own
+    balance (credit granted by an admin is not refundable).
 
     The ledger entry is written before the gateway call and the caller commits after it: a
     refused refund rolls everything back.
@@ -211,6 +212,19 @@ def refund_topup(
             f"this top-up ({format_amount(left, locked.currency)}).",
             code="refund_exceeds_charge",
             fields={"amount": [f"At most {left}."]},
+        )
+    # Only the buyer's own money goes back to a card, never credit granted by an admin.
+    account = ensure_account(
+        session, locked.organization_id, AccountKind.BUYER_BALANCE, locked.currency
+    )
+    # Both accounts of the entry, in id order like every other movement (no deadlock).
+    clearing = ensure_account(session, None, AccountKind.STRIPE_CLEARING, locked.currency)
+    account = lock_accounts(session, [account.id, clearing.id])[account.id]
+    if account.balance < amount:
+        raise PaymentRequired(
+            f"A refund of {format_amount(amount, locked.currency)} is more than the balance "
+            f"({format_amount(max(account.balance, 0), locked.currency)}).",
+            fields={"amount": [f"At most {max(account.balance, 0)}."]},
         )
     refund = TopUpRefund(topup_id=locked.id, amount=amount)
     session.add(refund)
