@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.autotopup import note_balance_after_charge
-from billing.ledger import Leg, Posted, post_entry, replay, reversals_of
+from billing.ledger import (
+    Leg,
+    Posted,
+    ensure_account,
+    lock_accounts,
+    post_entry,
+    replay,
+    reversals_of,
+)
 from billing.models import (
     AccountKind,
     EarningHold,
@@ -212,8 +220,12 @@ def refund_charge(
 def _take_back_earnings(
     session: Session, charge_entry: JournalEntry, parts: ChargeParts, share: int
 ) -> list[Leg]:
+    # Reloaded under the lock: a release may have committed since the session last read it.
     hold = session.scalar(
-        select(EarningHold).where(EarningHold.entry_id == charge_entry.id).with_for_update()
+        select(EarningHold)
+        .where(EarningHold.entry_id == charge_entry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     from_pending = 0
     if hold is not None and hold.status == HoldStatus.HELD:
@@ -235,6 +247,15 @@ def release_due_earnings(session: Session, *, now: dt.datetime | None = None) ->
         .order_by(EarningHold.id)
         .with_for_update(skip_locked=True)
     ).all()
+    # One transaction posts many entries: lock every account they touch at once, in id
+    # order, so two release jobs (or a release and a charge) cannot deadlock.
+    wallets = {(h.organization_id, h.currency) for h in due if h.amount > 0}
+    ids = [
+        ensure_account(session, org_id, kind, currency).id
+        for org_id, currency in sorted(wallets)
+        for kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE)
+    ]
+    lock_accounts(session, ids)
     for hold in due:
         if hold.amount > 0:
             posted = post_entry(

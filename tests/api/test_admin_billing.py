@@ -10,29 +10,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from billing.charges import charge
-from billing.ledger import Leg, balance_of, post_entry
+from billing.ledger import balance_of
 from billing.models import AccountKind, EntryKind, JournalEntry, TopUp
 from errors import PaymentRequired
 from exchange.models import AuditEvent, Role
 from extensions import db
 from tests.support.fake_gateway import FakeGateway
+from tests.support.money import fund
 
 CREDIT = "/api/v1/admin/billing/credit"
 ADJUST = "/api/v1/admin/billing/adjustments"
-
-
-def fund(buyer_id: int, amount: int, key: str = "topup:t1", currency: str = "USD") -> None:
-    post_entry(
-        db.session,
-        key=key,
-        kind=EntryKind.TOPUP,
-        currency=currency,
-        legs=[
-            Leg(None, AccountKind.STRIPE_CLEARING, -amount),
-            Leg(buyer_id, AccountKind.BUYER_BALANCE, amount),
-        ],
-    )
-    db.session.commit()
 
 
 def buy(key: str, buyer_id: int, price: int, publisher_id: int | None = None) -> None:

@@ -27,6 +27,7 @@ from billing.stripe_gateway import StripeGateway
 from exchange.models import AuditEvent
 from extensions import db
 from tests.support.fake_gateway import FakeGateway
+from tests.support.money import fund
 
 BALANCE = "/api/v1/billing/balance"
 SETUP = "/api/v1/billing/cards/setup"
@@ -73,21 +74,6 @@ def turn_on(client: FlaskClient, account: Any, **changes: Any) -> Any:
     response = client.put(AUTO, json={**SETTINGS, **changes}, headers=account.headers)
     assert response.status_code == 200, response.json
     return response.json
-
-
-def fund(buyer_id: int, amount: int, key: str = "fund") -> None:
-    """Money in as a succeeded top-up would post it (no Stripe involved)."""
-    post_entry(
-        db.session,
-        key=key,
-        kind=EntryKind.TOPUP,
-        currency="USD",
-        legs=[
-            Leg(None, AccountKind.STRIPE_CLEARING, -amount),
-            Leg(buyer_id, AccountKind.BUYER_BALANCE, amount),
-        ],
-    )
-    db.session.commit()
 
 
 def sell(buyer_id: int, price: int, key: str, currency: str = "USD") -> None:

@@ -11,12 +11,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from billing.charges import charge, release_due_earnings
-from billing.ledger import Leg, balance_of, post_entry
+from billing.ledger import balance_of
 from billing.models import AccountKind, EntryKind, LedgerAccount, Posting
 from billing.payouts import pay_account, set_payout_destination
 from exchange.models import Role
 from extensions import db
 from tests.support.fake_gateway import FakeGateway
+from tests.support.money import fund
 
 LEDGER_COLUMNS = [
     "id",
@@ -30,24 +31,6 @@ LEDGER_COLUMNS = [
     "reference_id",
     "memo",
 ]
-
-
-def fund(
-    buyer_id: int, amount: int, *, key: str, currency: str = "USD", at: dt.datetime | None = None
-) -> None:
-    """Money in without Stripe, as a succeeded top-up would post it."""
-    post_entry(
-        db.session,
-        key=key,
-        kind=EntryKind.TOPUP,
-        currency=currency,
-        legs=[
-            Leg(None, AccountKind.STRIPE_CLEARING, -amount),
-            Leg(buyer_id, AccountKind.BUYER_BALANCE, amount),
-        ],
-        at=at,
-    )
-    db.session.commit()
 
 
 def sell(
