@@ -62,7 +62,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.is_json
+    return request.path.startswith(("/api/", "/billing/")) or request.is_json
 
 
 def _respond(

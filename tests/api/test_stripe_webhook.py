@@ -629,3 +629,15 @@ def test_another_buyers_topup_is_not_found(
     refresh = client.post(f"{TOPUPS}/{topup['id']}/refresh", headers=stranger.headers)
     assert refresh.status_code == 404
     assert fake_gateway.calls.count("retrieve_payment_intent") == 0
+
+
+def test_a_refused_webhook_answers_json_whatever_its_content_type(
+    client: FlaskClient, fake_gateway: FakeGateway
+) -> None:
+    body = b"not even json"
+    response = client.post(
+        WEBHOOK, data=body, headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_signature"
+    assert count(StripeEvent) == 0
