@@ -40,13 +40,23 @@ api = Api(
 
 def init_api(app: Flask) -> None:
     """Bind the API to the app and register every blueprint."""
-    from api import admin, admin_billing, billing, docs, keys, leads, niches, stripe_webhook
+    from api import (
+        admin,
+        admin_billing,
+        billing,
+        campaigns,
+        docs,
+        keys,
+        leads,
+        niches,
+        stripe_webhook,
+    )
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key."}
     )
-    for module in (leads, niches, keys, billing, admin, admin_billing):
+    for module in (leads, niches, campaigns, keys, billing, admin, admin_billing):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer keys, no cookies: CSRF cannot apply
     app.register_blueprint(docs.bp)

@@ -108,6 +108,11 @@ def lookup_us_zip(zip_code: str) -> ZipInfo | None:
     return _zip_table().get(match.group(1)) if match else None
 
 
+def all_us_zips() -> list[ZipInfo]:
+    """Every US ZIP code with its coordinates (for radius searches)."""
+    return list(_zip_table().values())
+
+
 def warm_up() -> None:
     """Load the ZIP table and subdivision data before the first request needs them."""
     _zip_table()

@@ -2,6 +2,7 @@
 
 from exchange.models.accounts import ApiKey, Organization, Role, User
 from exchange.models.audit import AuditEvent
+from exchange.models.campaigns import Campaign, CampaignStatus, CampaignTarget
 from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
@@ -9,6 +10,9 @@ from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Campaign",
+    "CampaignStatus",
+    "CampaignTarget",
     "ConversionModel",
     "FieldType",
     "IdempotencyKey",
