@@ -6,6 +6,7 @@ from exchange.models.campaigns import Campaign, CampaignStatus, CampaignTarget
 from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
+from exchange.models.prices import NichePricing, PriceRule, PublisherPayout
 
 __all__ = [
     "ApiKey",
@@ -22,8 +23,11 @@ __all__ = [
     "LeadStatus",
     "Niche",
     "NicheField",
+    "NichePricing",
     "Organization",
     "Outcome",
+    "PriceRule",
+    "PublisherPayout",
     "Role",
     "User",
 ]
