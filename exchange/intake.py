@@ -21,6 +21,7 @@ from exchange.models import IdempotencyKey, Lead, LeadStatus, Organization, Role
 from exchange.niche_fields import clean_lead_fields
 from exchange.niches import get_niche
 from exchange.regions import finding, resolve_region
+from exchange.sales import sell_lead
 
 SCOPE = "lead"
 log = logging.getLogger(__name__)
@@ -179,6 +180,8 @@ def submit_lead(
             raise
         log.info("intake race lost to lead %s; answering as a replay", prior.id)
         return Intake(prior, replayed=True)
+    # An accepted lead is offered to the campaigns at once, in the same transaction.
+    sell_lead(session, lead)
     lead.intake_response = render(lead)
     session.flush()
     return Intake(lead, replayed=False)

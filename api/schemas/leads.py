@@ -116,6 +116,13 @@ class LeadOut(Schema):
         )
     )
     fields_ = fields.Dict(data_key="fields", attribute="fields")
+    sales = fields.Integer(
+        attribute="sales_count",
+        metadata={"description": "How many buyers bought the lead (never who, nor at what price)."},
+    )
+    payout = fields.Integer(
+        metadata={"description": "What you earn on its sales, in the niche currency's minor unit."}
+    )
     findings = fields.List(
         fields.Nested(FindingOut),
         metadata={"description": "What normalisation noticed, e.g. a ZIP outside the state."},

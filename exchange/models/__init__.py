@@ -7,6 +7,7 @@ from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 from exchange.models.prices import NichePricing, PriceRule, PublisherPayout
+from exchange.models.sales import Delivery, DeliveryStatus, Sale, SaleStatus
 
 __all__ = [
     "ApiKey",
@@ -15,6 +16,8 @@ __all__ = [
     "CampaignStatus",
     "CampaignTarget",
     "ConversionModel",
+    "Delivery",
+    "DeliveryStatus",
     "FieldType",
     "IdempotencyKey",
     "Lead",
@@ -29,5 +32,7 @@ __all__ = [
     "PriceRule",
     "PublisherPayout",
     "Role",
+    "Sale",
+    "SaleStatus",
     "User",
 ]

@@ -50,11 +50,13 @@ class Campaign(Base):
     pricing: Mapped[dict[str, Any]]
     delivery: Mapped[dict[str, Any]]
     signing_secret: Mapped[str] = mapped_column(String(64))
+    # Ties in the auction go to the campaign that won least recently (round robin).
+    last_won_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     buyer: Mapped[Organization] = relationship(lazy="raise")
-    niche: Mapped[Niche] = relationship(lazy="joined")
+    niche: Mapped[Niche] = relationship(lazy="joined", innerjoin=True)
     targets: Mapped[list[CampaignTarget]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", lazy="raise"
     )

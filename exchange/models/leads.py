@@ -79,6 +79,10 @@ class Lead(Base):
     findings: Mapped[list[Any]] = mapped_column(default=list)
     quality: Mapped[dict[str, Any] | None] = mapped_column()
     score: Mapped[int | None] = mapped_column(Integer)
+    # Kept with the lead so lists show them without a query per lead; payout is the
+    # publisher's earnings from the lead's sales, in minor units.
+    sales_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    payout: Mapped[int] = mapped_column(default=0, server_default="0")
     raw_payload: Mapped[dict[str, Any]] = deferred(mapped_column(JSONType))
     # The body first answered to the publisher; replays return exactly this.
     intake_response: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSONType))

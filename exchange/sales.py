@@ -1,0 +1,196 @@
+"""Selling a lead: the auction's winners, under row locks, caps and budgets re-checked, the
+buyer charged through billing, the sale recorded and its delivery queued, all in the caller's
+transaction. A buyer who cannot pay is skipped; nothing of its attempt remains."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from billing.charges import charge
+from billing.ledger import ensure_account, lock_accounts
+from billing.models import AccountKind, EntryKind
+from database import utcnow
+from errors import PaymentRequired
+from exchange.campaign_rules import CAP_PERIODS
+from exchange.matching import Offer, offers
+from exchange.models import (
+    Campaign,
+    Delivery,
+    Lead,
+    LeadStatus,
+    Sale,
+    SaleStatus,
+)
+from exchange.pricing import payout_on, payout_terms
+
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def period_starts(campaign: Campaign, now: dt.datetime) -> dict[str, dt.datetime]:
+    """When each cap period began, in the campaign's time zone (UTC without a schedule)."""
+    tz = zoneinfo.ZoneInfo((campaign.schedule or {}).get("timezone", "UTC"))
+    local = now.astimezone(tz)
+    hour = local.replace(minute=0, second=0, microsecond=0)
+    day = hour.replace(hour=0)
+    return {
+        "hour": hour,
+        "day": day,
+        "week": day - dt.timedelta(days=day.weekday()),
+        "month": day.replace(day=1),
+        "total": EPOCH,
+    }
+
+
+def usage(session: Session, campaign: Campaign, now: dt.datetime) -> dict[str, tuple[int, int]]:
+    """(leads, spend) per cap period for the campaign's unreturned sales: one indexed query."""
+    starts = period_starts(campaign, now)
+    columns: list[Any] = []
+    for period in CAP_PERIODS:
+        after = Sale.created_at >= starts[period]
+        columns.append(func.coalesce(func.sum(case((after, 1), else_=0)), 0))
+        columns.append(func.coalesce(func.sum(case((after, Sale.price), else_=0)), 0))
+    row = session.execute(
+        select(*columns).where(Sale.campaign_id == campaign.id, Sale.status == SaleStatus.SOLD)
+    ).one()
+    return {p: (int(row[2 * i]), int(row[2 * i + 1])) for i, p in enumerate(CAP_PERIODS)}
+
+
+def within_limits(session: Session, campaign: Campaign, price: int, now: dt.datetime) -> bool:
+    """Whether one more sale at `price` stays within every cap and the budget."""
+    used = usage(session, campaign, now)
+    caps = campaign.caps or {}
+    for period, limit in (caps.get("leads") or {}).items():
+        if used[period][0] + 1 > limit:
+            return False
+    for period, limit in (caps.get("spend") or {}).items():
+        if used[period][1] + price > limit:
+            return False
+    return campaign.budget is None or used["total"][1] + price <= campaign.budget
+
+
+def _plans(lead: Lead, found: list[Offer]) -> list[list[Offer]]:
+    """The exclusive plan (best exclusive offers, one will win) and the shared plan (best
+    shared offers of distinct buyers), the one worth more first."""
+    exclusive = [o for o in found if o.campaign.exclusive]
+    shared: list[Offer] = []
+    buyers: set[int] = set()
+    for offer in found:
+        if not offer.campaign.exclusive and offer.campaign.buyer_id not in buyers:
+            shared.append(offer)
+            buyers.add(offer.campaign.buyer_id)
+    limit = max(1, lead.niche.max_buyers)
+    top_shared = sum(o.price for o in shared[:limit])
+    top_exclusive = exclusive[0].price if exclusive else 0
+    plans = [exclusive, shared] if top_exclusive >= top_shared else [shared, exclusive]
+    return [p for p in plans if p]
+
+
+def _lock(session: Session, lead: Lead, plan: list[Offer]) -> dict[int, Campaign]:
+    """Lock the plan's campaigns, then every account its charges touch, each in id order."""
+    ids = sorted(o.campaign.id for o in plan)
+    locked = session.scalars(
+        select(Campaign)
+        .where(Campaign.id.in_(ids))
+        .order_by(Campaign.id)
+        .with_for_update(of=Campaign)
+        .execution_options(populate_existing=True)
+    ).all()
+    currency = lead.niche.currency
+    accounts = [ensure_account(session, None, AccountKind.PLATFORM_REVENUE, currency)]
+    accounts += [
+        ensure_account(session, lead.publisher_id, kind, currency)
+        for kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE)
+    ]
+    accounts += [
+        ensure_account(session, o.campaign.buyer_id, AccountKind.BUYER_BALANCE, currency)
+        for o in plan
+    ]
+    lock_accounts(session, [a.id for a in accounts])
+    return {c.id: c for c in locked}
+
+
+def _sell_one(
+    session: Session, lead: Lead, campaign: Campaign, price: int, now: dt.datetime
+) -> Sale | None:
+    """Record and charge one sale inside a savepoint; None if the buyer cannot pay."""
+    terms = payout_terms(session, lead.niche, lead.publisher_id)
+    publisher_amount = payout_on(price, *terms)
+    try:
+        with session.begin_nested():
+            sale = Sale(
+                lead_id=lead.id,
+                campaign_id=campaign.id,
+                buyer_id=campaign.buyer_id,
+                publisher_id=lead.publisher_id,
+                niche_id=lead.niche_id,
+                currency=campaign.currency,
+                price=price,
+                publisher_amount=publisher_amount,
+                exclusive=campaign.exclusive,
+                created_at=now,
+            )
+            session.add(sale)
+            session.flush()
+            if price > 0:
+                posted = charge(
+                    session,
+                    key=f"sale:{sale.id}",
+                    kind=EntryKind.SALE,
+                    buyer_id=campaign.buyer_id,
+                    currency=campaign.currency,
+                    price=price,
+                    publisher_id=lead.publisher_id,
+                    publisher_amount=publisher_amount,
+                    hold_until=now + dt.timedelta(hours=lead.niche.return_window_hours),
+                    reference=("sale", sale.id),
+                )
+                sale.entry_id = posted.entry.id
+            delivery = campaign.delivery or {"method": "portal"}
+            session.add(
+                Delivery(
+                    sale_id=sale.id,
+                    method=delivery["method"],
+                    target=delivery.get("url") or delivery.get("email"),
+                    next_attempt_at=now,
+                )
+            )
+            session.flush()
+    except PaymentRequired:
+        return None
+    campaign.last_won_at = now
+    return sale
+
+
+def sell_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> list[Sale]:
+    """Sell an accepted, unsold lead to the best campaigns that want it; returns the sales."""
+    if lead.status != LeadStatus.UNSOLD:
+        return []
+    now = now or utcnow()
+    found, _rule = offers(session, lead, now=now)
+    for plan in _plans(lead, found):
+        campaigns = _lock(session, lead, plan)
+        limit = 1 if plan[0].campaign.exclusive else max(1, lead.niche.max_buyers)
+        sales: list[Sale] = []
+        for offer in plan:
+            campaign = campaigns[offer.campaign.id]
+            if campaign.status.value != "active":
+                continue
+            if not within_limits(session, campaign, offer.price, now):
+                continue
+            sale = _sell_one(session, lead, campaign, offer.price, now)
+            if sale is not None:
+                sales.append(sale)
+                if len(sales) >= limit:
+                    break
+        if sales:
+            lead.status = LeadStatus.SOLD
+            lead.sales_count = len(sales)
+            lead.payout = sum(s.publisher_amount for s in sales)
+            session.flush()
+            return sales
+    return []
