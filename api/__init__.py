@@ -50,6 +50,7 @@ def init_api(app: Flask) -> None:
         leads,
         niches,
         prices,
+        purchases,
         stripe_webhook,
     )
 
@@ -57,7 +58,17 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key."}
     )
-    for module in (leads, niches, campaigns, prices, keys, billing, admin, admin_billing):
+    for module in (
+        leads,
+        niches,
+        campaigns,
+        purchases,
+        prices,
+        keys,
+        billing,
+        admin,
+        admin_billing,
+    ):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer keys, no cookies: CSRF cannot apply
     app.register_blueprint(docs.bp)

@@ -7,7 +7,7 @@ from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 from exchange.models.prices import NichePricing, PriceRule, PublisherPayout
-from exchange.models.sales import Delivery, DeliveryStatus, Sale, SaleStatus
+from exchange.models.sales import Conversion, Delivery, DeliveryStatus, Sale, SaleStatus
 
 __all__ = [
     "ApiKey",
@@ -15,6 +15,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "CampaignTarget",
+    "Conversion",
     "ConversionModel",
     "Delivery",
     "DeliveryStatus",

@@ -46,6 +46,9 @@ class Sale(Base):
         enum_column(SaleStatus, "sale_status"), default=SaleStatus.SOLD
     )
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
+    # The buyer's pipeline: new -> contacted -> qualified -> converted, or lost.
+    pipeline_status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    lost_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[Lead] = relationship(lazy="raise")
@@ -75,4 +78,26 @@ class Delivery(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Conversion(Base):
+    """An action a buyer reported on a lead it bought (a sale, an appointment...). For a CPA
+    campaign paying for that action it is charged once, as ledger entry `conversion:<id>`."""
+
+    __tablename__ = "conversion"
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "transaction_id"),
+        Index("ix_conversion_sale_id", "sale_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    transaction_id: Mapped[str] = mapped_column(String(200))
+    value: Mapped[int | None]
+    amount: Mapped[int] = mapped_column(default=0)  # what the buyer was charged
+    publisher_amount: Mapped[int] = mapped_column(default=0)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
