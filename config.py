@@ -60,6 +60,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", 300)),
         # Publisher payouts: the smallest payout, in major units of the payout's currency.
         "PAYOUT_MINIMUM": int(env.get("PAYOUT_MINIMUM", 50)),
+        # Delivering sold leads: the in-process worker, its retries and timeouts.
+        "DELIVERY_WORKER": env.get("DELIVERY_WORKER", "1") == "1",
+        "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", 5)),
+        "DELIVERY_BACKOFF_SECONDS": float(env.get("DELIVERY_BACKOFF_SECONDS", 30)),
+        "DELIVERY_TIMEOUT": float(env.get("DELIVERY_TIMEOUT", 10)),
         "DEMO_KEYS_FILE": env.get("DEMO_KEYS_FILE", str(BASE_DIR / "instance" / "demo_keys.json")),
     }
     if overrides:

@@ -7,7 +7,14 @@ from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 from exchange.models.prices import NichePricing, PriceRule, PublisherPayout
-from exchange.models.sales import Conversion, Delivery, DeliveryStatus, Sale, SaleStatus
+from exchange.models.sales import (
+    Conversion,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Sale,
+    SaleStatus,
+)
 
 __all__ = [
     "ApiKey",
@@ -18,6 +25,7 @@ __all__ = [
     "Conversion",
     "ConversionModel",
     "Delivery",
+    "DeliveryAttempt",
     "DeliveryStatus",
     "FieldType",
     "IdempotencyKey",

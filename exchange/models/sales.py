@@ -101,3 +101,17 @@ class Conversion(Base):
     publisher_amount: Mapped[int] = mapped_column(default=0)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryAttempt(Base):
+    """One try at a delivery: when, what the buyer's server answered, how long it took."""
+
+    __tablename__ = "delivery_attempt"
+    __table_args__ = (Index("ix_delivery_attempt_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id"))
+    attempted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(default=0)

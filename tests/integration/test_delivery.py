@@ -1,0 +1,186 @@
+"""Delivering sold leads: a real HTTP receiver on 127.0.0.1 checks our signature; failures are
+retried with back-off until the lead arrives once; a worker that dies mid-delivery loses
+nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from database import sqlite_begin_mode
+from exchange.delivery import claim_due
+from exchange.models import Delivery, DeliveryAttempt, DeliveryStatus
+from extensions import db
+from tests.helpers import solar_lead
+from tests.support.money import fund
+from worker import deliver_due
+
+
+class Receiver:
+    """A buyer's endpoint: verifies X-Exchange-Signature, answers `script` codes in turn."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.script: list[int] = []
+        self.accepted: list[dict[str, Any]] = []
+        self.keys: list[str] = []
+        self.bad_signatures = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.keys.append(self.headers["Idempotency-Key"])
+                code = receiver.script.pop(0) if receiver.script else 200
+                if not receiver.verify(body, self.headers.get("X-Exchange-Signature", "")):
+                    receiver.bad_signatures += 1
+                    code = 400
+                elif code == 200 and self.headers["Idempotency-Key"] not in {
+                    a["key"] for a in receiver.accepted
+                }:
+                    receiver.accepted.append(
+                        {"key": self.headers["Idempotency-Key"], "body": json.loads(body)}
+                    )
+                self.send_response(code)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/leads"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def verify(self, body: bytes, header: str) -> bool:
+        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+        expected = hmac.new(
+            self.secret.encode(), f"{parts.get('t')}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+@pytest.fixture(autouse=True)
+def reads_do_not_lock() -> Iterator[None]:
+    # This thread reads the database between worker runs; on SQLite its reads must not take
+    # the write lock the worker (a new app context in the same thread) needs.
+    token = sqlite_begin_mode.set("DEFERRED")
+    yield
+    sqlite_begin_mode.reset(token)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def _sell(client: FlaskClient, publisher: Any, buyer: Any, receiver: Receiver) -> int:
+    fund(buyer.org.id, 10_000)
+    created = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "CA solar",
+            "niche": "solar",
+            "geography": {"subdivisions": ["US-CA"]},
+            "pricing": {"model": "cpl", "bid": {"type": "fixed", "amount": 2000}},
+            "delivery": {"method": "webhook", "url": receiver.url},
+        },
+        headers=buyer.headers,
+    )
+    receiver.secret = created.json["signing_secret"]
+    lead = client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers).json
+    assert lead["status"] == "sold"
+    db.session.rollback()
+    sqlite_begin_mode.set("DEFERRED")  # the requests above set this thread to IMMEDIATE
+    delivery_id = int(db.session.query(Delivery).one().id)
+    db.session.rollback()
+    return delivery_id
+
+
+def _delivery(delivery_id: int) -> Delivery:
+    db.session.rollback()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery is not None
+    return delivery
+
+
+def _make_due(delivery_id: int) -> None:
+    delivery = _delivery(delivery_id)
+    delivery.next_attempt_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_a_signed_lead_arrives_once_after_two_failures(
+    ctx: Flask, client: FlaskClient, publisher: Any, buyer: Any, solar: Any, receiver: Receiver
+) -> None:
+    delivery_id = _sell(client, publisher, buyer, receiver)
+    receiver.script = [500, 503]
+    for expected in ("pending", "pending", "delivered"):
+        assert deliver_due(ctx) == 1
+        assert _delivery(delivery_id).status.value == expected
+        _make_due(delivery_id) if expected == "pending" else None
+    assert receiver.bad_signatures == 0
+    assert len(receiver.accepted) == 1
+    assert receiver.accepted[0]["body"]["lead"]["email"] == "maria.lopez@gmail.com"
+    assert set(receiver.keys) == {f"delivery:{delivery_id}"}  # one key for every try
+    attempts = db.session.query(DeliveryAttempt).order_by(DeliveryAttempt.id).all()
+    assert [a.status_code for a in attempts] == [500, 503, 200]
+    assert _delivery(delivery_id).attempts == 3
+
+
+def test_back_off_grows_and_a_dead_endpoint_fails_visibly(
+    ctx: Flask, client: FlaskClient, publisher: Any, buyer: Any, solar: Any, receiver: Receiver
+) -> None:
+    ctx.config["DELIVERY_MAX_ATTEMPTS"] = 3
+    try:
+        delivery_id = _sell(client, publisher, buyer, receiver)
+        receiver.script = [500, 500, 500]
+        waits = []
+        for _ in range(3):
+            before = dt.datetime.now(dt.UTC)
+            deliver_due(ctx)
+            waits.append((_delivery(delivery_id).next_attempt_at - before).total_seconds())
+            _make_due(delivery_id)
+        delivery = _delivery(delivery_id)
+        assert delivery.status == DeliveryStatus.FAILED
+        assert delivery.last_error == "HTTP 500"
+        assert 25 < waits[0] < 35 and 55 < waits[1] < 65  # 30 s, then 60 s
+        assert deliver_due(ctx) == 0  # failed deliveries are not retried
+    finally:
+        ctx.config["DELIVERY_MAX_ATTEMPTS"] = 5
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(
+    ctx: Flask, client: FlaskClient, publisher: Any, buyer: Any, solar: Any, receiver: Receiver
+) -> None:
+    delivery_id = _sell(client, publisher, buyer, receiver)
+    # A worker claims the delivery and dies before sending or recording anything.
+    assert claim_due(db.session) == [delivery_id]
+    db.session.commit()
+    assert deliver_due(ctx) == 0  # leased: nobody else takes it yet
+    _make_due(delivery_id)  # the lease runs out
+    assert deliver_due(ctx) == 1
+    assert _delivery(delivery_id).status == DeliveryStatus.DELIVERED
+    assert len(receiver.accepted) == 1
+
+
+def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(
+    ctx: Flask, client: FlaskClient, publisher: Any, buyer: Any, solar: Any, receiver: Receiver
+) -> None:
+    delivery_id = _sell(client, publisher, buyer, receiver)
+    receiver.secret = "whsec_not_the_campaigns"
+    deliver_due(ctx)
+    assert receiver.bad_signatures == 1
+    assert _delivery(delivery_id).status == DeliveryStatus.FAILED  # 400 is not retried

@@ -1,0 +1,80 @@
+"""The outbox worker: delivers sold leads to buyers, outside any request.
+
+The embedded default runs it as a thread in each web process (`wsgi.py` starts it unless
+DELIVERY_WORKER=0); `flask deliveries run` runs it in the foreground; production runs it under
+Celery (issue 8). Every step commits on its own, so any process can die at any point.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import requests
+from flask import Flask
+
+from exchange.delivery import Answer, build_request, claim_due, record, send
+from extensions import db
+
+log = logging.getLogger("exchange.delivery")
+
+
+class HttpSender:
+    """POSTs with `requests`; any transport failure becomes an Answer with an error."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
+        try:
+            response = requests.post(url, data=body, headers=headers, timeout=timeout)
+        except requests.Timeout:
+            return Answer(None, f"timed out after {timeout:g} s")
+        except requests.RequestException as exc:
+            return Answer(None, f"{type(exc).__name__}: {exc}"[:500])
+        return Answer(response.status_code)
+
+
+def deliver_due(app: Flask, sender: object | None = None, *, limit: int = 20) -> int:
+    """Claim and send what is due; returns how many deliveries were tried."""
+    sender = sender or HttpSender()
+    cfg = app.config
+    with app.app_context():
+        ids = claim_due(db.session, limit=limit)
+        db.session.commit()
+        for delivery_id in ids:
+            request = build_request(db.session, delivery_id)
+            db.session.rollback()  # no transaction open while the buyer's server answers
+            answer, ms = send(request, sender, timeout=cfg["DELIVERY_TIMEOUT"])  # type: ignore[arg-type]
+            delivery = record(
+                db.session,
+                delivery_id,
+                answer,
+                duration_ms=ms,
+                max_attempts=cfg["DELIVERY_MAX_ATTEMPTS"],
+                base_seconds=cfg["DELIVERY_BACKOFF_SECONDS"],
+            )
+            db.session.commit()
+            log.info(
+                "delivery %s: %s after %s attempt(s)",
+                delivery_id,
+                delivery.status.value,
+                delivery.attempts,
+            )
+        db.session.remove()
+    return len(ids)
+
+
+def start_outbox_worker(app: Flask, *, interval: float = 1.0) -> threading.Thread:
+    """A daemon thread draining the outbox every `interval` seconds when idle."""
+
+    def loop() -> None:
+        while True:
+            try:
+                if deliver_due(app) == 0:
+                    time.sleep(interval)
+            except Exception:
+                log.exception("outbox worker step failed; retrying")
+                time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="outbox-worker", daemon=True)
+    thread.start()
+    return thread
