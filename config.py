@@ -60,6 +60,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_TOLERANCE": int(env.get("STRIPE_WEBHOOK_TOLERANCE", 300)),
         # Publisher payouts: the smallest payout, in major units of the payout's currency.
         "PAYOUT_MINIMUM": int(env.get("PAYOUT_MINIMUM", 50)),
+        # How long a ping's bid holds, in seconds.
+        "PING_TTL_SECONDS": int(env.get("PING_TTL_SECONDS", 60)),
         # Delivering sold leads: the in-process worker, its retries and timeouts.
         "DELIVERY_WORKER": env.get("DELIVERY_WORKER", "1") == "1",
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", 5)),

@@ -49,6 +49,7 @@ def init_api(app: Flask) -> None:
         keys,
         leads,
         niches,
+        pings,
         prices,
         purchases,
         stripe_webhook,
@@ -60,6 +61,7 @@ def init_api(app: Flask) -> None:
     )
     for module in (
         leads,
+        pings,
         niches,
         campaigns,
         purchases,

@@ -145,8 +145,11 @@ def submit_lead(
     raw: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     render: Renderer,
+    promised_payout: int | None = None,
 ) -> Intake:
-    """Store a publisher's lead once; a replay (Idempotency-Key or external_id) gets the first."""
+    """Store a publisher's lead once; a replay (Idempotency-Key or external_id) gets the first.
+
+    `promised_payout` (from a ping) is what the publisher earns if the lead sells."""
     if publisher.role != Role.PUBLISHER:
         raise PermissionDenied("Only publishers submit leads.")
     external_id = data.get("external_id")
@@ -181,7 +184,7 @@ def submit_lead(
         log.info("intake race lost to lead %s; answering as a replay", prior.id)
         return Intake(prior, replayed=True)
     # An accepted lead is offered to the campaigns at once, in the same transaction.
-    sell_lead(session, lead)
+    sell_lead(session, lead, promised_payout=promised_payout)
     lead.intake_response = render(lead)
     session.flush()
     return Intake(lead, replayed=False)

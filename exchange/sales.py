@@ -73,7 +73,7 @@ def within_limits(session: Session, campaign: Campaign, price: int, now: dt.date
     return campaign.budget is None or used["total"][1] + price <= campaign.budget
 
 
-def _plans(lead: Lead, found: list[Offer]) -> list[list[Offer]]:
+def plans_for(lead: Lead, found: list[Offer]) -> list[list[Offer]]:
     """The exclusive plan (best exclusive offers, one will win) and the shared plan (best
     shared offers of distinct buyers), the one worth more first."""
     exclusive = [o for o in found if o.campaign.exclusive]
@@ -115,11 +115,19 @@ def _lock(session: Session, lead: Lead, plan: list[Offer]) -> dict[int, Campaign
 
 
 def _sell_one(
-    session: Session, lead: Lead, campaign: Campaign, price: int, now: dt.datetime
+    session: Session,
+    lead: Lead,
+    campaign: Campaign,
+    price: int,
+    now: dt.datetime,
+    promised_left: int | None = None,
 ) -> Sale | None:
-    """Record and charge one sale inside a savepoint; None if the buyer cannot pay."""
-    terms = payout_terms(session, lead.niche, lead.publisher_id)
-    publisher_amount = payout_on(price, *terms)
+    """Record and charge one sale inside a savepoint; None if the buyer cannot pay.
+    With a ping's promise, the publisher earns what is left of it (never above the price)."""
+    if promised_left is not None:
+        publisher_amount = max(0, min(price, promised_left))
+    else:
+        publisher_amount = payout_on(price, *payout_terms(session, lead.niche, lead.publisher_id))
     try:
         with session.begin_nested():
             sale = Sale(
@@ -166,13 +174,20 @@ def _sell_one(
     return sale
 
 
-def sell_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> list[Sale]:
-    """Sell an accepted, unsold lead to the best campaigns that want it; returns the sales."""
+def sell_lead(
+    session: Session,
+    lead: Lead,
+    *,
+    now: dt.datetime | None = None,
+    promised_payout: int | None = None,
+) -> list[Sale]:
+    """Sell an accepted, unsold lead to the best campaigns that want it; returns the sales.
+    `promised_payout` (a ping's bid) fixes what the publisher earns in total."""
     if lead.status != LeadStatus.UNSOLD:
         return []
     now = now or utcnow()
     found, _rule = offers(session, lead, now=now)
-    for plan in _plans(lead, found):
+    for plan in plans_for(lead, found):
         campaigns = _lock(session, lead, plan)
         limit = 1 if plan[0].campaign.exclusive else max(1, lead.niche.max_buyers)
         sales: list[Sale] = []
@@ -182,7 +197,10 @@ def sell_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -
                 continue
             if not within_limits(session, campaign, offer.price, now):
                 continue
-            sale = _sell_one(session, lead, campaign, offer.price, now)
+            left = None
+            if promised_payout is not None:
+                left = promised_payout - sum(s.publisher_amount for s in sales)
+            sale = _sell_one(session, lead, campaign, offer.price, now, left)
             if sale is not None:
                 sales.append(sale)
                 if len(sales) >= limit:

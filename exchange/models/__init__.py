@@ -12,6 +12,7 @@ from exchange.models.sales import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    Ping,
     Sale,
     SaleStatus,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "NichePricing",
     "Organization",
     "Outcome",
+    "Ping",
     "PriceRule",
     "PublisherPayout",
     "Role",

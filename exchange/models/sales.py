@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -115,3 +116,25 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(default=0)
+
+
+class Ping(Base):
+    """A lead without personal data, offered for a bid that holds until `expires_at`; the
+    post that follows must match it. A ping reserves nothing."""
+
+    __tablename__ = "ping"
+    __table_args__ = (Index("ix_ping_publisher_id", "publisher_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    niche_id: Mapped[int] = mapped_column(ForeignKey("niche.id"))
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    fields: Mapped[dict[str, Any]]
+    bid: Mapped[int | None]  # the publisher's payout on offer; None: nobody wanted it
+    currency: Mapped[str] = mapped_column(String(3))
+    expires_at: Mapped[dt.datetime]
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
