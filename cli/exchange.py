@@ -47,3 +47,21 @@ def demo(as_json: bool) -> None:
     )
     for a in accounts:
         click.echo(f"  {a.role:<9} org {a.organization_id:<3} {a.email:<22} API key: {a.api_key}")
+
+
+@exchange.command("rematch")
+@click.option("--max-age-days", default=30, show_default=True, help="Oldest lead to offer again.")
+def rematch(max_age_days: int) -> None:
+    """Offer unsold accepted leads to the campaigns again, at aged-lead prices."""
+    from exchange.rematch import rematch_lead, unsold_lead_ids
+
+    after, offered, sold = 0, 0, 0
+    while ids := unsold_lead_ids(db.session, max_age_days=max_age_days, after_id=after):
+        db.session.rollback()
+        for lead_id in ids:
+            sales = rematch_lead(db.session, lead_id)
+            db.session.commit()
+            offered += 1
+            sold += bool(sales)
+        after = ids[-1]
+    click.echo(f"Offered {offered} unsold lead(s) again; {sold} sold.")
