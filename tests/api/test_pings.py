@@ -12,6 +12,7 @@ from sqlalchemy import select
 from exchange.models import Lead, Ping, Sale
 from extensions import db
 from tests.helpers import solar_lead
+from tests.support.market import create_campaign, fixed
 from tests.support.money import fund
 
 PING = {
@@ -23,18 +24,7 @@ PING = {
 
 
 def _campaign(client: FlaskClient, buyer: Any, amount: int = 3000) -> None:
-    response = client.post(
-        "/api/v1/campaigns",
-        json={
-            "name": "CA solar",
-            "niche": "solar",
-            "geography": {"subdivisions": ["US-CA"]},
-            "pricing": {"model": "cpl", "bid": {"type": "fixed", "amount": amount}},
-            "delivery": {"method": "portal"},
-        },
-        headers=buyer.headers,
-    )
-    assert response.status_code == 201, response.json
+    create_campaign(client, buyer, pricing=fixed(amount))
 
 
 def _ping(client: FlaskClient, publisher: Any, **overrides: Any) -> Any:

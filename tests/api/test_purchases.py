@@ -12,20 +12,12 @@ from billing.models import AccountKind, EntryKind, JournalEntry
 from exchange.models import Conversion, LeadOutcome
 from extensions import db
 from tests.helpers import solar_lead
+from tests.support.market import create_campaign
 from tests.support.money import fund
 
 
 def _campaign(client: FlaskClient, buyer: Any, pricing: dict[str, Any]) -> int:
-    body = {
-        "name": "CA solar",
-        "niche": "solar",
-        "geography": {"subdivisions": ["US-CA"]},
-        "pricing": pricing,
-        "delivery": {"method": "portal"},
-    }
-    response = client.post("/api/v1/campaigns", json=body, headers=buyer.headers)
-    assert response.status_code == 201, response.json
-    return int(response.json["id"])
+    return int(create_campaign(client, buyer, pricing=pricing)["id"])
 
 
 def _bought(client: FlaskClient, publisher: Any, n: int = 0) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from billing.models import AccountKind
 from exchange.models import Delivery, Lead, Sale
 from extensions import db
 from tests.helpers import solar_lead
+from tests.support.market import create_campaign
 from tests.support.money import fund
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -20,17 +21,7 @@ LEADS = "/api/v1/leads"
 
 
 def campaign(client: FlaskClient, buyer: Any, **overrides: Any) -> int:
-    body: dict[str, Any] = {
-        "name": "CA solar",
-        "niche": "solar",
-        "geography": {"subdivisions": ["US-CA"]},
-        "pricing": {"model": "cpl", "bid": {"type": "fixed", "amount": 2500}},
-        "delivery": {"method": "portal"},
-        **overrides,
-    }
-    response = client.post(CAMPAIGNS, json=body, headers=buyer.headers)
-    assert response.status_code == 201, response.json
-    return int(response.json["id"])
+    return int(create_campaign(client, buyer, **overrides)["id"])
 
 
 def post(client: FlaskClient, publisher: Any, n: int = 0, **overrides: Any) -> Any:

@@ -22,6 +22,7 @@ from exchange.delivery import claim_due
 from exchange.models import Delivery, DeliveryAttempt, DeliveryStatus
 from extensions import db
 from tests.helpers import solar_lead
+from tests.support.market import create_campaign, fixed
 from tests.support.money import fund
 from worker import deliver_due
 
@@ -88,18 +89,13 @@ def receiver() -> Iterator[Receiver]:
 
 def _sell(client: FlaskClient, publisher: Any, buyer: Any, receiver: Receiver) -> int:
     fund(buyer.org.id, 10_000)
-    created = client.post(
-        "/api/v1/campaigns",
-        json={
-            "name": "CA solar",
-            "niche": "solar",
-            "geography": {"subdivisions": ["US-CA"]},
-            "pricing": {"model": "cpl", "bid": {"type": "fixed", "amount": 2000}},
-            "delivery": {"method": "webhook", "url": receiver.url},
-        },
-        headers=buyer.headers,
+    created = create_campaign(
+        client,
+        buyer,
+        pricing=fixed(2000),
+        delivery={"method": "webhook", "url": receiver.url},
     )
-    receiver.secret = created.json["signing_secret"]
+    receiver.secret = created["signing_secret"]
     lead = client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers).json
     assert lead["status"] == "sold"
     db.session.rollback()
