@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := app:create_app
 
-.PHONY: install run test-pay test lint format bench bench-quality clean
+.PHONY: install run test-pay test lint format bench bench-quality bench-matching clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -44,6 +44,11 @@ bench: install
 
 bench-quality: install
 	$(BIN)/python -m bench.quality
+
+## make bench-matching: per-lead matching cost with 100, 1,000 and 10,000 campaigns
+bench-matching: install
+	$(BIN)/python -m bench.matching
+	scripts/with-postgres.sh $(BIN)/python -m bench.matching
 
 clean:
 	rm -rf $(VENV) instance/exchange.db* .pytest_cache .mypy_cache .ruff_cache
