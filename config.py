@@ -67,6 +67,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", 5)),
         "DELIVERY_BACKOFF_SECONDS": float(env.get("DELIVERY_BACKOFF_SECONDS", 30)),
         "DELIVERY_TIMEOUT": float(env.get("DELIVERY_TIMEOUT", 10)),
+        # E-mail delivery of sold leads (campaigns with delivery method "email").
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", 25)),
+        "SMTP_FROM": env.get("SMTP_FROM", "leads@exchange.localhost"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
         "DEMO_KEYS_FILE": env.get("DEMO_KEYS_FILE", str(BASE_DIR / "instance" / "demo_keys.json")),
     }
     if overrides:

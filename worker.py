@@ -8,8 +8,10 @@ Celery (issue 8). Every step commits on its own, so any process can die at any p
 from __future__ import annotations
 
 import logging
+import smtplib
 import threading
 import time
+from email.message import EmailMessage
 
 import requests
 from flask import Flask
@@ -33,17 +35,48 @@ class HttpSender:
         return Answer(response.status_code)
 
 
+class SmtpMailer:
+    """Sends a plain-text e-mail through the configured SMTP server."""
+
+    def __init__(self, config: dict) -> None:  # type: ignore[type-arg]
+        self.config = config
+
+    def send(self, to: str, subject: str, body: str) -> Answer:
+        cfg = self.config
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = cfg["SMTP_FROM"], to, subject
+        message.set_content(body)
+        try:
+            with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
+                if cfg["SMTP_STARTTLS"]:
+                    smtp.starttls()
+                if cfg["SMTP_USERNAME"]:
+                    smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return Answer(550, f"recipient refused: {exc}"[:500])
+        except (OSError, smtplib.SMTPException) as exc:
+            return Answer(None, f"{type(exc).__name__}: {exc}"[:500])
+        return Answer(250)
+
+
 def deliver_due(app: Flask, sender: object | None = None, *, limit: int = 20) -> int:
     """Claim and send what is due; returns how many deliveries were tried."""
     sender = sender or HttpSender()
     cfg = app.config
+    mailer = SmtpMailer(cfg) if cfg["SMTP_HOST"] else None
     with app.app_context():
         ids = claim_due(db.session, limit=limit)
         db.session.commit()
         for delivery_id in ids:
             request = build_request(db.session, delivery_id)
             db.session.rollback()  # no transaction open while the buyer's server answers
-            answer, ms = send(request, sender, timeout=cfg["DELIVERY_TIMEOUT"])  # type: ignore[arg-type]
+            answer, ms = send(
+                request,
+                sender,  # type: ignore[arg-type]
+                timeout=cfg["DELIVERY_TIMEOUT"],
+                mailer=mailer,
+            )
             delivery = record(
                 db.session,
                 delivery_id,

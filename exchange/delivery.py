@@ -50,6 +50,10 @@ class Sender(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer: ...
 
 
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> Answer: ...
+
+
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     """The X-Exchange-Signature header for `body`."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -116,7 +120,7 @@ class Request:
 
     delivery_id: int
     method: str
-    url: str | None
+    target: str | None  # the webhook URL or the e-mail address
     body: bytes
     headers: dict[str, str]
 
@@ -187,12 +191,24 @@ def record(
     return delivery
 
 
-def send(request: Request, sender: Sender, *, timeout: float = 10.0) -> tuple[Answer | None, int]:
-    """Send one request (nothing for portal deliveries): (answer, milliseconds)."""
-    if request.method != "webhook" or not request.url:
-        return None, 0
+def send(
+    request: Request, sender: Sender, *, timeout: float = 10.0, mailer: Mailer | None = None
+) -> tuple[Answer | None, int]:
+    """Send one request: POST for a webhook, an e-mail, nothing for the portal.
+    Returns (answer, milliseconds); a 2xx answer (or 250 from SMTP) counts as delivered."""
     started = time.monotonic()
-    answer = sender.post(request.url, request.body, request.headers, timeout)
+    if request.method == "webhook" and request.target:
+        answer = sender.post(request.target, request.body, request.headers, timeout)
+    elif request.method == "email" and request.target:
+        if mailer is None:
+            answer = Answer(None, "SMTP is not configured (set SMTP_HOST)")
+        else:
+            lead = json.loads(request.body)["lead"]
+            subject = f"New lead #{lead['id']}: {lead['first_name']} {lead['last_name']}".strip()
+            text = json.dumps(json.loads(request.body), indent=2, sort_keys=True)
+            answer = mailer.send(request.target, subject, text)
+    else:
+        return None, 0
     return answer, int((time.monotonic() - started) * 1000)
 
 

@@ -180,3 +180,42 @@ def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(
     deliver_due(ctx)
     assert receiver.bad_signatures == 1
     assert _delivery(delivery_id).status == DeliveryStatus.FAILED  # 400 is not retried
+
+
+def test_an_email_campaign_gets_the_lead_by_smtp(
+    ctx: Flask, client: FlaskClient, publisher: Any, buyer: Any, solar: Any
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.support.localstripe import free_port
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.messages.append(envelope)
+            return "250 OK"
+
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    ctx.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    try:
+        fund(buyer.org.id, 10_000)
+        create_campaign(
+            client, buyer, pricing=fixed(2000), delivery={"method": "email", "email": "ops@b.test"}
+        )
+        lead = client.post("/api/v1/leads", json=solar_lead(), headers=publisher.headers).json
+        assert lead["status"] == "sold"
+        db.session.rollback()
+        sqlite_begin_mode.set("DEFERRED")
+        assert deliver_due(ctx) == 1
+        delivery = db.session.query(Delivery).one()
+        assert delivery.status == DeliveryStatus.DELIVERED
+        assert [m.rcpt_tos for m in inbox.messages] == [["ops@b.test"]]
+        assert b"maria.lopez@gmail.com" in inbox.messages[0].content
+    finally:
+        ctx.config.update(SMTP_HOST="", SMTP_PORT=25)
+        smtp.stop()
