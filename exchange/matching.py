@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -21,10 +22,61 @@ from exchange.pricing import Place, compute_price, rule_for, settings_for
 
 
 @dataclass(frozen=True)
+class CampaignRules:
+    """What matching reads of a campaign, kept per process and re-read whenever the row's
+    `updated_at` moves (every change, pause or win bumps it), so it is never stale."""
+
+    id: int
+    buyer_id: int
+    currency: str
+    exclusive: bool
+    schedule: dict[str, Any] | None
+    max_lead_age_hours: int | None
+    min_temperature: str | None
+    filters: list[Any]
+    pricing: dict[str, Any]
+    last_won_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+_rules_cache: dict[int, CampaignRules] = {}
+
+
+def _rules_of(campaign: Campaign) -> CampaignRules:
+    return CampaignRules(
+        id=campaign.id,
+        buyer_id=campaign.buyer_id,
+        currency=campaign.currency,
+        exclusive=campaign.exclusive,
+        schedule=campaign.schedule,
+        max_lead_age_hours=campaign.max_lead_age_hours,
+        min_temperature=campaign.min_temperature,
+        filters=campaign.filters,
+        pricing=campaign.pricing,
+        last_won_at=campaign.last_won_at,
+        updated_at=campaign.updated_at,
+    )
+
+
+def campaign_rules(
+    session: Session, versions: list[tuple[int, dt.datetime]]
+) -> list[CampaignRules]:
+    """The rules of the given (id, updated_at) campaigns: from the cache when current, else
+    loaded in one query and cached."""
+    stale = [
+        cid for cid, at in versions if (c := _rules_cache.get(cid)) is None or c.updated_at != at
+    ]
+    if stale:
+        for campaign in session.scalars(select(Campaign).where(Campaign.id.in_(stale))):
+            _rules_cache[campaign.id] = _rules_of(campaign)
+    return [_rules_cache[cid] for cid, _ in versions if cid in _rules_cache]
+
+
+@dataclass(frozen=True)
 class Offer:
     """A campaign's price for a lead (CPL part; a CPA campaign may offer 0 now)."""
 
-    campaign: Campaign
+    campaign: CampaignRules
     price: int
 
 
@@ -32,8 +84,9 @@ def lead_place(lead: Lead) -> Place:
     return Place(lead.country, lead.region, lead.postal_code)
 
 
-def candidate_ids(session: Session, lead: Lead) -> list[int]:
-    """Active campaigns of the niche buying in one of the lead's places (indexed)."""
+def candidate_ids(session: Session, lead: Lead) -> list[tuple[int, dt.datetime]]:
+    """(id, updated_at) of the active campaigns of the niche buying in one of the lead's
+    places and accepting its score (indexed)."""
     places = [and_(CampaignTarget.kind == "country", CampaignTarget.value == lead.country)]
     if lead.region:
         places.append(
@@ -47,17 +100,17 @@ def candidate_ids(session: Session, lead: Lead) -> list[int]:
             )
         )
     stmt = (
-        select(CampaignTarget.campaign_id)
+        select(CampaignTarget.campaign_id, Campaign.updated_at)
         .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
         .where(CampaignTarget.niche_id == lead.niche_id, or_(*places))
         .where(Campaign.status == CampaignStatus.ACTIVE)
         .where(or_(Campaign.min_score.is_(None), Campaign.min_score <= (lead.score or 0)))
         .distinct()
     )
-    return list(session.scalars(stmt))
+    return [(cid, at) for cid, at in session.execute(stmt)]
 
 
-def wants(campaign: Campaign, lead: Lead, now: dt.datetime) -> bool:
+def wants(campaign: CampaignRules, lead: Lead, now: dt.datetime) -> bool:
     """The campaign's rules that an index cannot check."""
     if not schedule_open(campaign.schedule, now):
         return False
@@ -72,7 +125,7 @@ def wants(campaign: Campaign, lead: Lead, now: dt.datetime) -> bool:
     return filters_match(campaign.filters, lead.fields or {})
 
 
-def bid(campaign: Campaign, book_price: int | None) -> int:
+def bid(campaign: CampaignRules, book_price: int | None) -> int:
     """The campaign's price for the lead: fixed, or a percent of the price book, up to max."""
     pricing = campaign.pricing
     if pricing["model"] == "cpa":
@@ -92,10 +145,10 @@ def offers(
 ) -> tuple[list[Offer], PriceRule | None]:
     """Every campaign that wants the lead with its price at or above the floor, best first."""
     now = now or utcnow()
-    ids = candidate_ids(session, lead)
-    if not ids:
+    versions = candidate_ids(session, lead)
+    if not versions:
         return [], None
-    campaigns = session.scalars(select(Campaign).where(Campaign.id.in_(ids))).all()
+    campaigns = campaign_rules(session, versions)
     rule = rule_for(session, lead.niche_id, lead_place(lead))
     settings = settings_for(session, lead.niche)
     age_days = max(0.0, (now - lead.created_at).total_seconds() / 86400)
@@ -122,3 +175,8 @@ def offers(
     never = dt.datetime.min.replace(tzinfo=dt.UTC)
     found.sort(key=lambda o: (-o.price, o.campaign.last_won_at or never, o.campaign.id))
     return found, rule
+
+
+def clear_rules_cache() -> None:
+    """Forget cached campaign rules (tests that reuse ids after wiping the database)."""
+    _rules_cache.clear()

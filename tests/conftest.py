@@ -30,6 +30,7 @@ from billing.stripe_gateway import StripeGateway
 from database import Base
 from exchange.accounts import create_organization, issue_api_key
 from exchange.conversion import clear_model_cache
+from exchange.matching import clear_rules_cache
 from exchange.models import Organization, Role
 from extensions import db
 from tests.support.fake_gateway import FakeGateway
@@ -119,6 +120,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def _wipe(application: Flask) -> None:
     clear_model_cache()
+    clear_rules_cache()
     with application.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
