@@ -21,8 +21,8 @@ from api.schemas.billing import (
 from api.schemas.common import IdempotencyHeader
 from billing.adjustments import adjust, grant_credit
 from billing.checks import check_books
-from billing.currency import format_amount
 from billing.models import AccountKind
+from billing.statements import balance_row
 from billing.topups import get_topup, refund_topup
 from errors import InvalidInput, NotFound
 from exchange.audit import record_event
@@ -77,13 +77,7 @@ class Credit(MethodView):
             },
         )
         db.session.commit()
-        return {
-            "currency": account.currency,
-            "balance": account.balance,
-            "credit_limit": account.credit_limit,
-            "available": account.balance + account.credit_limit,
-            "display": format_amount(account.balance, account.currency),
-        }
+        return balance_row(account)
 
 
 @blp.route("/adjustments")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
 
 from api.auth import current_org, key_required
 from api.blueprint import Blueprint
 from api.schemas.common import IdempotencyHeader
 from api.schemas.leads import LeadIn, LeadListQuery, LeadOut, LeadPage
-from exchange.intake import submit_lead
+from exchange.intake import Intake, submit_lead
 from exchange.leads import get_lead, list_leads
 from exchange.models import Role
 from extensions import db
@@ -21,6 +21,15 @@ blp = Blueprint(
 )
 
 _lead_out = LeadOut()
+
+
+def intake_answer(intake: Intake) -> Response:
+    """The stored first answer, sent as it is (keys sorted, as JSONB reorders them) so a
+    replay is byte-for-byte the same: 201 the first time, 200 for a replay."""
+    response = jsonify(intake.response)
+    response.status_code = 200 if intake.replayed else 201
+    response.headers["Location"] = url_for("leads.LeadById", lead_id=intake.lead.id)
+    return response
 
 
 @blp.route("")
@@ -46,11 +55,7 @@ class Leads(MethodView):
             idempotency_key=idempotency_key,
             render=_lead_out.dump,
         )
-        # The stored first answer is sent as it is (keys sorted, as JSONB reorders them), so a
-        # replay is byte-for-byte the same.
-        response = jsonify(intake.response)
-        response.status_code = 200 if intake.replayed else 201
-        response.headers["Location"] = url_for("leads.LeadById", lead_id=intake.lead.id)
+        response = intake_answer(intake)
         db.session.commit()
         return response
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask.views import MethodView
 
 from api.auth import current_org, key_required
 from api.blueprint import Blueprint
-from api.leads import _lead_out
+from api.leads import _lead_out, intake_answer
 from api.schemas.leads import LeadIn, LeadOut
 from api.schemas.pings import PingIn, PingOut
 from exchange.models import Role
@@ -65,7 +65,6 @@ class PingPost(MethodView):
             raw=request.get_json(),
             render=_lead_out.dump,
         )
-        response = jsonify(intake.response)
-        response.status_code = 200 if intake.replayed else 201
+        response = intake_answer(intake)
         db.session.commit()
         return response

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -219,17 +219,6 @@ def org_accounts(session: Session, org_id: int) -> list[LedgerAccount]:
     return list(session.scalars(stmt))
 
 
-def entry_total_for(entry: JournalEntry, account_id: int) -> int:
-    return sum(p.amount for p in entry.postings if p.account_id == account_id)
-
-
 def reversals_of(session: Session, entry: JournalEntry) -> list[JournalEntry]:
     stmt = select(JournalEntry).where(JournalEntry.reverses_id == entry.id)
     return list(session.scalars(stmt.order_by(JournalEntry.id)))
-
-
-def sum_postings(session: Session, account_id: int) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account_id)
-    )
-    return int(total or 0)

@@ -22,23 +22,22 @@ EARNING_KINDS = (
 )
 
 
+def balance_row(account: LedgerAccount) -> dict[str, Any]:
+    """A buyer balance as shown: balance, credit limit, what can be spent, and in words."""
+    return {
+        "currency": account.currency,
+        "balance": account.balance,
+        "credit_limit": account.credit_limit,
+        "available": account.balance + account.credit_limit,
+        "display": format_amount(account.balance, account.currency),
+    }
+
+
 def balances(session: Session, org_id: int) -> list[dict[str, Any]]:
     """The buyer balance per currency: balance, credit limit, and what can be spent."""
-    rows = []
-    for account in org_accounts(session, org_id):
-        if account.kind != AccountKind.BUYER_BALANCE:
-            continue
-        available = account.balance + account.credit_limit
-        rows.append(
-            {
-                "currency": account.currency,
-                "balance": account.balance,
-                "credit_limit": account.credit_limit,
-                "available": available,
-                "display": format_amount(account.balance, account.currency),
-            }
-        )
-    return rows
+    return [
+        balance_row(a) for a in org_accounts(session, org_id) if a.kind == AccountKind.BUYER_BALANCE
+    ]
 
 
 def earnings(session: Session, org_id: int) -> list[dict[str, Any]]:

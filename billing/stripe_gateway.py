@@ -80,11 +80,18 @@ class StripeGateway:
                 f"The payment provider refused the request: {exc.user_message or exc}"
             ) from exc
 
+    def _create(self, service: Any, idempotency_key: str, **params: Any) -> Any:
+        """Create a Stripe object under our idempotency key (a retry returns the first)."""
+        return self._call(
+            service.create, params=params, options={"idempotency_key": idempotency_key}
+        )
+
     def create_customer(self, *, name: str, org_id: int, idempotency_key: str) -> str:
-        customer = self._call(
-            self.client.v1.customers.create,
-            params={"name": name, "metadata": {"organization_id": str(org_id)}},
-            options={"idempotency_key": idempotency_key},
+        customer = self._create(
+            self.client.v1.customers,
+            idempotency_key,
+            name=name,
+            metadata={"organization_id": str(org_id)},
         )
         return str(customer.id)
 
@@ -97,15 +104,13 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> Intent:
-        obj = self._call(
-            self.client.v1.payment_intents.create,
-            params={
-                "amount": amount,
-                "currency": currency.lower(),
-                "customer": customer_id,
-                "metadata": metadata,
-            },
-            options={"idempotency_key": idempotency_key},
+        obj = self._create(
+            self.client.v1.payment_intents,
+            idempotency_key,
+            amount=amount,
+            currency=currency.lower(),
+            customer=customer_id,
+            metadata=metadata,
         )
         return _intent(obj)
 
@@ -122,10 +127,8 @@ class StripeGateway:
         return _intent(self._call(self.client.v1.payment_intents.confirm, intent_id))
 
     def create_setup_intent(self, *, customer_id: str, idempotency_key: str) -> SavedCard:
-        obj = self._call(
-            self.client.v1.setup_intents.create,
-            params={"customer": customer_id, "usage": "off_session"},
-            options={"idempotency_key": idempotency_key},
+        obj = self._create(
+            self.client.v1.setup_intents, idempotency_key, customer=customer_id, usage="off_session"
         )
         return _saved_card(obj)
 
@@ -147,26 +150,22 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> Intent:
-        obj = self._call(
-            self.client.v1.payment_intents.create,
-            params={
-                "amount": amount,
-                "currency": currency.lower(),
-                "customer": customer_id,
-                "payment_method": payment_method_id,
-                "confirm": True,
-                "off_session": True,
-                "metadata": metadata,
-            },
-            options={"idempotency_key": idempotency_key},
+        obj = self._create(
+            self.client.v1.payment_intents,
+            idempotency_key,
+            amount=amount,
+            currency=currency.lower(),
+            customer=customer_id,
+            payment_method=payment_method_id,
+            confirm=True,
+            off_session=True,
+            metadata=metadata,
         )
         return _intent(obj)
 
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str) -> str:
-        refund = self._call(
-            self.client.v1.refunds.create,
-            params={"payment_intent": intent_id, "amount": amount},
-            options={"idempotency_key": idempotency_key},
+        refund = self._create(
+            self.client.v1.refunds, idempotency_key, payment_intent=intent_id, amount=amount
         )
         return str(refund.id)
 
@@ -179,15 +178,13 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> str:
-        transfer = self._call(
-            self.client.v1.transfers.create,
-            params={
-                "amount": amount,
-                "currency": currency.lower(),
-                "destination": destination,
-                "metadata": metadata,
-            },
-            options={"idempotency_key": idempotency_key},
+        transfer = self._create(
+            self.client.v1.transfers,
+            idempotency_key,
+            amount=amount,
+            currency=currency.lower(),
+            destination=destination,
+            metadata=metadata,
         )
         return str(transfer.id)
 

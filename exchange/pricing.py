@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.models import Niche, NichePricing, PriceRule, PublisherPayout
-from exchange.regions import lookup_us_zip, normalise_subdivision, validate_country
+from exchange.regions import (
+    lookup_us_zip,
+    normalise_subdivision,
+    resolve_region,
+    validate_country,
+)
 
 DEFAULT_TIERS = [
     {"min_score": 90, "multiplier": 1.25},
@@ -59,15 +64,14 @@ class Quote:
 def place_of(
     country: str | None, region: str | None = None, postal_code: str | None = None
 ) -> Place:
-    """Normalise a place for the price book; a US ZIP alone implies its state."""
-    country = validate_country(country) if country else None
-    subdivision = normalise_subdivision(country, region) if country and region else None
-    postal = " ".join(postal_code.upper().split()) if postal_code else None
-    if postal and (country in (None, "US")):
-        info = lookup_us_zip(postal)
-        if info is not None:
-            country, postal, subdivision = "US", info.zip_code, subdivision or info.region
-    return Place(country, subdivision, postal)
+    """Normalise a place for the price book as intake does; a US ZIP alone implies the US
+    and its state."""
+    if not country:
+        if not (postal_code and lookup_us_zip(postal_code)):
+            return Place(None, None, " ".join(postal_code.upper().split()) if postal_code else None)
+        country = "US"
+    place = resolve_region(country, region, postal_code, None)
+    return Place(place.country, place.region, place.postal_code)
 
 
 def parse_place(place: str) -> tuple[str, str]:

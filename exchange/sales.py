@@ -20,6 +20,7 @@ from exchange.campaign_rules import CAP_PERIODS
 from exchange.matching import Offer, offers
 from exchange.models import (
     Campaign,
+    CampaignStatus,
     Delivery,
     Lead,
     LeadStatus,
@@ -119,15 +120,10 @@ def _sell_one(
     lead: Lead,
     campaign: Campaign,
     price: int,
+    publisher_amount: int,
     now: dt.datetime,
-    promised_left: int | None = None,
 ) -> Sale | None:
-    """Record and charge one sale inside a savepoint; None if the buyer cannot pay.
-    With a ping's promise, the publisher earns what is left of it (never above the price)."""
-    if promised_left is not None:
-        publisher_amount = max(0, min(price, promised_left))
-    else:
-        publisher_amount = payout_on(price, *payout_terms(session, lead.niche, lead.publisher_id))
+    """Record and charge one sale inside a savepoint; None if the buyer cannot pay."""
     try:
         with session.begin_nested():
             sale = Sale(
@@ -187,20 +183,24 @@ def sell_lead(
         return []
     now = now or utcnow()
     found, _rule = offers(session, lead, now=now)
+    terms = payout_terms(session, lead.niche, lead.publisher_id)
     for plan in plans_for(lead, found):
         campaigns = _lock(session, lead, plan)
         limit = 1 if plan[0].campaign.exclusive else max(1, lead.niche.max_buyers)
         sales: list[Sale] = []
         for offer in plan:
             campaign = campaigns[offer.campaign.id]
-            if campaign.status.value != "active":
+            if campaign.status != CampaignStatus.ACTIVE:
                 continue
             if not within_limits(session, campaign, offer.price, now):
                 continue
-            left = None
             if promised_payout is not None:
+                # A ping's promise: the publisher earns what is left of it, never above the price.
                 left = promised_payout - sum(s.publisher_amount for s in sales)
-            sale = _sell_one(session, lead, campaign, offer.price, now, left)
+                earned = max(0, min(offer.price, left))
+            else:
+                earned = payout_on(offer.price, *terms)
+            sale = _sell_one(session, lead, campaign, offer.price, earned, now)
             if sale is not None:
                 sales.append(sale)
                 if len(sales) >= limit:
