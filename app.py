@@ -46,6 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     register_error_handlers(app)
 
+    if app.config["REDIS_URL"]:
+        from celery_app import init_celery
+
+        init_celery(app)
+
     from cli import register_cli
 
     register_cli(app)

@@ -63,7 +63,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # How long a ping's bid holds, in seconds.
         "PING_TTL_SECONDS": int(env.get("PING_TTL_SECONDS", 60)),
         # Delivering sold leads: the in-process worker, its retries and timeouts.
-        "DELIVERY_WORKER": env.get("DELIVERY_WORKER", "1") == "1",
+        # With REDIS_URL set, Celery workers deliver (celery_app.py) instead of the thread.
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "DELIVERY_WORKER": env.get("DELIVERY_WORKER", "0" if env.get("REDIS_URL") else "1") == "1",
+        "OUTBOX_SWEEP_SECONDS": float(env.get("OUTBOX_SWEEP_SECONDS", 5)),
+        "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", 60)),
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", 5)),
         "DELIVERY_BACKOFF_SECONDS": float(env.get("DELIVERY_BACKOFF_SECONDS", 30)),
         "DELIVERY_TIMEOUT": float(env.get("DELIVERY_TIMEOUT", 10)),

@@ -11,12 +11,16 @@ import logging
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import requests
-from flask import Flask
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from exchange.delivery import Answer, build_request, claim_due, record, send
+from exchange.models import Delivery
 from extensions import db
 
 log = logging.getLogger("exchange.delivery")
@@ -66,7 +70,7 @@ def deliver_due(app: Flask, sender: object | None = None, *, limit: int = 20) ->
     cfg = app.config
     mailer = SmtpMailer(cfg) if cfg["SMTP_HOST"] else None
     with app.app_context():
-        ids = claim_due(db.session, limit=limit)
+        ids = claim_due(db.session, limit=limit, lease_seconds=cfg["DELIVERY_LEASE_SECONDS"])
         db.session.commit()
         for delivery_id in ids:
             request = build_request(db.session, delivery_id)
@@ -111,3 +115,29 @@ def start_outbox_worker(app: Flask, *, interval: float = 1.0) -> threading.Threa
     thread = threading.Thread(target=loop, name="outbox-worker", daemon=True)
     thread.start()
     return thread
+
+
+def set_outbox_notifier(app: Flask, notify: Callable[[], None]) -> None:
+    """Call `notify` after every commit of this app's session that queued a delivery (Celery
+    mode enqueues a task there; the in-process worker just polls)."""
+    app.extensions["outbox_notify"] = notify
+    if not event.contains(Session, "after_flush", _note_new_deliveries):
+        event.listen(Session, "after_flush", _note_new_deliveries)
+        event.listen(Session, "after_commit", _notify_after_commit)
+        event.listen(Session, "after_rollback", _forget_deliveries)
+
+
+def _note_new_deliveries(session: Session, _flush_context: object) -> None:
+    if any(isinstance(obj, Delivery) for obj in session.new):
+        session.info["outbox_dirty"] = True
+
+
+def _forget_deliveries(session: Session) -> None:
+    session.info.pop("outbox_dirty", None)
+
+
+def _notify_after_commit(session: Session) -> None:
+    if session.info.pop("outbox_dirty", False) and has_app_context():
+        notify = current_app.extensions.get("outbox_notify")
+        if notify is not None:
+            notify()

@@ -8,16 +8,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from billing.autotopup import pending_auto_topups, run_auto_topup
-from billing.charges import release_due_earnings
+import jobs
 from billing.checks import check_books
 from billing.currency import format_amount
 from billing.gateway import PaymentGateway
-from billing.payouts import pay_account, payable_accounts
 from billing.topups import get_topup
 from errors import DomainError
-from exchange.audit import record_event
-from exchange.models import Organization
 from extensions import db
 
 billing = AppGroup("billing", help="The ledger, payouts and auto top-ups.")
@@ -45,9 +41,7 @@ def check() -> None:
 @billing.command("release")
 def release() -> None:
     """Make earnings payable whose return window has closed."""
-    count = release_due_earnings(db.session)
-    db.session.commit()
-    click.echo(f"Released {count} held earning(s).")
+    click.echo(f"Released {jobs.release_earnings()} held earning(s).")
 
 
 @billing.command("payouts")
@@ -56,51 +50,21 @@ def payouts(minimum: int | None) -> None:
     """Release due earnings, then pay every publisher whose payable balance reaches the minimum."""
     gw = _gateway()
     minimum = current_app.config["PAYOUT_MINIMUM"] if minimum is None else minimum
-    released = release_due_earnings(db.session)
-    db.session.commit()
+    released, results = jobs.pay_publishers(gw, minimum)
     click.echo(f"Released {released} held earning(s).")
-    failed = 0
-    for account_id, _org, _currency in payable_accounts(db.session):
-        result = pay_account(db.session, gw, account_id, minimum_major=minimum)
-        if result.payout_id is not None:
-            record_event(
-                db.session,
-                f"billing.payout_{result.outcome}",
-                organization=db.session.get(Organization, result.organization_id),
-                target_type="payout",
-                target_id=result.payout_id,
-                data={
-                    "amount": result.amount,
-                    "currency": result.currency,
-                    "message": result.message,
-                },
-            )
-        db.session.commit()
-        failed += result.outcome == "failed"
+    for result in results:
         click.echo(
             f"publisher {result.organization_id}: {format_amount(result.amount, result.currency)}"
             f" {result.outcome}" + (f" ({result.message})" if result.message else "")
         )
-    if failed:
+    if any(r.outcome == "failed" for r in results):
         sys.exit(1)
 
 
 @billing.command("auto-topups")
 def auto_topups() -> None:
     """Charge saved cards for the pending auto top-ups (a declined card is not retried)."""
-    gw = _gateway()
-    for topup_id in pending_auto_topups(db.session):
-        result = run_auto_topup(db.session, gw, topup_id)
-        if result.outcome in ("declined", "no_card"):
-            record_event(
-                db.session,
-                "billing.auto_topup_declined",
-                organization=db.session.get(Organization, result.organization_id),
-                target_type="topup",
-                target_id=result.topup_id,
-                data={"message": result.message},
-            )
-        db.session.commit()
+    for result in jobs.run_auto_topups(_gateway()):
         click.echo(f"top-up {result.topup_id}: {result.outcome}")
 
 

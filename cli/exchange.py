@@ -53,15 +53,7 @@ def demo(as_json: bool) -> None:
 @click.option("--max-age-days", default=30, show_default=True, help="Oldest lead to offer again.")
 def rematch(max_age_days: int) -> None:
     """Offer unsold accepted leads to the campaigns again, at aged-lead prices."""
-    from exchange.rematch import rematch_lead, unsold_lead_ids
+    import jobs
 
-    after, offered, sold = 0, 0, 0
-    while ids := unsold_lead_ids(db.session, max_age_days=max_age_days, after_id=after):
-        db.session.rollback()
-        for lead_id in ids:
-            sales = rematch_lead(db.session, lead_id)
-            db.session.commit()
-            offered += 1
-            sold += bool(sales)
-        after = ids[-1]
+    offered, sold = jobs.rematch_unsold(max_age_days)
     click.echo(f"Offered {offered} unsold lead(s) again; {sold} sold.")

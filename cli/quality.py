@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from exchange.conversion import niches_due, train_niche_model
+from exchange.conversion import train_niche_model
 from exchange.errors import DomainError
 from exchange.niches import get_niche
 from extensions import db
@@ -49,11 +49,6 @@ def train(niche_slug: str) -> None:
 )
 def retrain_due(growth: float) -> None:
     """Retrain every niche with enough new outcomes (run it from cron or Celery beat)."""
-    for niche in niches_due(db.session, growth=growth):
-        try:
-            model = train_niche_model(db.session, niche, trained_by="schedule")
-        except NotEnoughOutcomes as exc:
-            click.echo(f"{niche.slug}: stays off ({exc})")
-            continue
-        db.session.commit()
-        click.echo(f"{niche.slug}: {model.label}, ROC AUC {model.metrics['cv_roc_auc']:.4f}")
+    import jobs
+
+    jobs.retrain_due_models(growth, echo=click.echo)

@@ -34,7 +34,7 @@ from exchange.models import (
     Sale,
 )
 
-LEASE = dt.timedelta(seconds=60)
+LEASE_SECONDS = 60.0
 RETRY_STATUSES = frozenset({408, 429})
 
 
@@ -65,7 +65,13 @@ def backoff(attempts: int, base_seconds: float) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600.0, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def claim_due(session: Session, *, now: dt.datetime | None = None, limit: int = 20) -> list[int]:
+def claim_due(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 20,
+    lease_seconds: float = LEASE_SECONDS,
+) -> list[int]:
     """Claim up to `limit` due deliveries (skipping rows another worker holds): each gets a
     lease and one more attempt counted. The caller commits before sending."""
     now = now or utcnow()
@@ -78,7 +84,7 @@ def claim_due(session: Session, *, now: dt.datetime | None = None, limit: int = 
     ).all()
     for delivery in rows:
         delivery.attempts += 1
-        delivery.next_attempt_at = now + LEASE
+        delivery.next_attempt_at = now + dt.timedelta(seconds=lease_seconds)
     session.flush()
     return [d.id for d in rows]
 

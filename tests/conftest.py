@@ -37,6 +37,9 @@ from tests.support.fake_gateway import FakeGateway
 from tests.support.localstripe import SECRET_KEY as LOCALSTRIPE_KEY
 from tests.support.localstripe import WEBHOOK_SECRET as LOCALSTRIPE_WEBHOOK_SECRET
 from tests.support.localstripe import LocalStripe
+from tests.support.services import RedisServer, redis_binary
+
+pytest_plugins = ["tests.support.receiver"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -154,6 +157,19 @@ def localstripe() -> Iterator[LocalStripe]:
     emulator = LocalStripe()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """redis-server from the system packages on 127.0.0.1 (CI installs it; never skipped there)."""
+    binary = redis_binary()
+    if binary is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not installed: the Celery tests must run")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(binary)
+    yield server
+    server.stop()
 
 
 @contextmanager

@@ -5,12 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,50 +19,8 @@ from extensions import db
 from tests.helpers import solar_lead
 from tests.support.market import create_campaign, fixed
 from tests.support.money import fund
+from tests.support.receiver import Receiver
 from worker import deliver_due
-
-
-class Receiver:
-    """A buyer's endpoint: verifies X-Exchange-Signature, answers `script` codes in turn."""
-
-    def __init__(self) -> None:
-        self.secret = ""
-        self.script: list[int] = []
-        self.accepted: list[dict[str, Any]] = []
-        self.keys: list[str] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.keys.append(self.headers["Idempotency-Key"])
-                code = receiver.script.pop(0) if receiver.script else 200
-                if not receiver.verify(body, self.headers.get("X-Exchange-Signature", "")):
-                    receiver.bad_signatures += 1
-                    code = 400
-                elif code == 200 and self.headers["Idempotency-Key"] not in {
-                    a["key"] for a in receiver.accepted
-                }:
-                    receiver.accepted.append(
-                        {"key": self.headers["Idempotency-Key"], "body": json.loads(body)}
-                    )
-                self.send_response(code)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/leads"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def verify(self, body: bytes, header: str) -> bool:
-        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-        expected = hmac.new(
-            self.secret.encode(), f"{parts.get('t')}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
 @pytest.fixture(autouse=True)
@@ -77,14 +30,6 @@ def reads_do_not_lock() -> Iterator[None]:
     token = sqlite_begin_mode.set("DEFERRED")
     yield
     sqlite_begin_mode.reset(token)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
 
 
 def _sell(client: FlaskClient, publisher: Any, buyer: Any, receiver: Receiver) -> int:
