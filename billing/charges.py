@@ -63,8 +63,10 @@ def charge(
     hold_until: dt.datetime | None = None,
     reference: tuple[str, object] | None = None,
     memo: str | None = None,
+    new_key: bool = False,
 ) -> Posted:
     """Charge a buyer `price` for a sale or an action; the publisher earns `publisher_amount`.
+    `new_key`: see `post_entry`.
 
     Raises PaymentRequired when the balance plus credit does not cover the price. Replaying
     `key` returns the first entry and charges nothing.
@@ -94,6 +96,7 @@ def charge(
         ],
         reference=reference,
         memo=memo,
+        new_key=new_key,
     )
     if posted.replayed:
         return posted

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,28 +69,61 @@ def get_account(
     return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
 
 
+def _known(session: Session) -> dict[str, LedgerAccount]:
+    """Accounts this session already loaded, by code (they are never deleted or renamed)."""
+    known: dict[str, LedgerAccount] = session.info.setdefault("ledger_accounts", {})
+    return known
+
+
+def ensure_accounts(
+    session: Session, specs: Sequence[tuple[int | None, AccountKind]], currency: str
+) -> list[LedgerAccount]:
+    """The accounts for (org, kind) pairs in one currency, in the order asked: those this
+    session has seen from memory, the others in one query, any missing created."""
+    currency = normalise_currency(currency)
+    codes = [account_code(org_id, kind, currency) for org_id, kind in specs]
+    known = _known(session)
+    missing = [c for c in codes if (a := known.get(c)) is None or a not in session]
+    if missing:
+        for account in session.scalars(
+            select(LedgerAccount).where(LedgerAccount.code.in_(missing))
+        ):
+            known[account.code] = account
+    out = []
+    for code, (org_id, kind) in zip(codes, specs, strict=True):
+        found = known.get(code)
+        if found is None or found not in session:
+            found = ensure_account(session, org_id, kind, currency)
+        out.append(found)
+    return out
+
+
 def ensure_account(
     session: Session, org_id: int | None, kind: AccountKind, currency: str
 ) -> LedgerAccount:
     """The account, created on first use (a concurrent creator is tolerated via a savepoint)."""
     currency = normalise_currency(currency)
     code = account_code(org_id, kind, currency)
-    account = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
-    if account is not None:
+    known = _known(session)
+    account = known.get(code)
+    if account is not None and account in session:
         return account
-    account = LedgerAccount(
-        code=code,
-        organization_id=None if kind in PLATFORM_KINDS else org_id,
-        kind=kind,
-        currency=currency,
-        balance=0,
-        min_balance=0 if kind in FLOORED_KINDS else None,
-    )
-    try:
-        with session.begin_nested():
-            session.add(account)
-    except IntegrityError:
-        account = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+    account = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if account is None:
+        account = LedgerAccount(
+            code=code,
+            organization_id=None if kind in PLATFORM_KINDS else org_id,
+            kind=kind,
+            currency=currency,
+            balance=0,
+            min_balance=0 if kind in FLOORED_KINDS else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(account)
+        except IntegrityError:
+            account = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+    known[code] = account
     return account
 
 
@@ -98,16 +131,48 @@ def find_entry(session: Session, key: str) -> JournalEntry | None:
     return session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
 
 
-def lock_accounts(session: Session, ids: Iterable[int]) -> dict[int, LedgerAccount]:
-    """Lock the accounts in id order (the fixed order that rules out deadlocks) and reload them."""
-    stmt = (
-        select(LedgerAccount)
-        .where(LedgerAccount.id.in_(sorted(set(ids))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {a.id: a for a in session.scalars(stmt)}
+def _locked(session: Session) -> set[int]:
+    """Accounts locked by this session's open transaction. Forgotten at commit and at any
+    rollback, a savepoint's included (Postgres releases row locks taken inside a savepoint
+    rolled back), so the worst case is one lock asked for twice, never one skipped."""
+    locked: set[int] = session.info.setdefault("ledger_locked", set())
+    return locked
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _transaction_ended(session: Session, *_: object) -> None:
+    session.info.pop("ledger_locked", None)
+
+
+def lock_accounts(
+    session: Session, ids: Iterable[int], *, skip_locked: bool = False
+) -> dict[int, LedgerAccount]:
+    """Lock the accounts in id order (the fixed order that rules out deadlocks) and reload them.
+
+    Accounts this transaction already locked are not asked for again. With `skip_locked`,
+    accounts another transaction holds are left out of the answer instead of waited for."""
+    wanted = set(ids)
+    held = _locked(session)
+    out = {}
+    for account_id in wanted & held:
+        account = session.get(LedgerAccount, account_id)
+        if account is not None:
+            out[account_id] = account
+    todo = sorted(wanted - out.keys())
+    if todo:
+        stmt = (
+            select(LedgerAccount)
+            .where(LedgerAccount.id.in_(todo))
+            .order_by(LedgerAccount.id)
+            .with_for_update(skip_locked=skip_locked)
+            .execution_options(populate_existing=True)
+        )
+        for account in session.scalars(stmt):
+            out[account.id] = account
+            held.add(account.id)
+            _known(session)[account.code] = account
+    return out
 
 
 def replay(session: Session, key: str, kind: EntryKind) -> Posted | None:
@@ -128,9 +193,14 @@ def post_entry(
     reverses: JournalEntry | None = None,
     actor_org_id: int | None = None,
     at: dt.datetime | None = None,
+    new_key: bool = False,
 ) -> Posted:
-    """Write one balanced entry under `key`, or return the entry already written under it."""
-    existing = find_entry(session, key)
+    """Write one balanced entry under `key`, or return the entry already written under it.
+
+    `new_key=True` says the key names something created in this very transaction (a sale
+    row just inserted), so no look-up for an earlier entry is made; the unique index on the
+    key still refuses a duplicate."""
+    existing = None if new_key else find_entry(session, key)
     if existing is not None:
         return _replayed(existing, kind)
     currency = normalise_currency(currency)
@@ -140,10 +210,10 @@ def post_entry(
     if sum(leg.amount for leg in legs) != 0:
         raise ValueError(f"unbalanced entry {key}: {legs}")
 
-    accounts = [ensure_account(session, leg.org_id, leg.kind, currency) for leg in legs]
+    accounts = ensure_accounts(session, [(leg.org_id, leg.kind) for leg in legs], currency)
     locked = lock_accounts(session, (a.id for a in accounts))
     # Another transaction may have written this key while we waited for the locks.
-    existing = find_entry(session, key)
+    existing = None if new_key else find_entry(session, key)
     if existing is not None:
         return _replayed(existing, kind)
 

@@ -9,11 +9,11 @@ depends on the campaigns that buy where the lead is, not on how many campaigns e
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from database import utcnow
 from exchange.campaign_rules import TEMPERATURES, filters_match, schedule_open
@@ -24,7 +24,8 @@ from exchange.pricing import Place, compute_price, rule_for, settings_for
 @dataclass(frozen=True)
 class CampaignRules:
     """What matching reads of a campaign, kept per process and re-read whenever the row's
-    `updated_at` moves (every change, pause or win bumps it), so it is never stale."""
+    `updated_at` moves (every change or pause bumps it), so it is never stale. `last_won_at`
+    (which a win changes without touching `updated_at`) comes fresh from the candidate query."""
 
     id: int
     buyer_id: int
@@ -58,18 +59,28 @@ def _rules_of(campaign: Campaign) -> CampaignRules:
     )
 
 
-def campaign_rules(
-    session: Session, versions: list[tuple[int, dt.datetime]]
-) -> list[CampaignRules]:
-    """The rules of the given (id, updated_at) campaigns: from the cache when current, else
-    loaded in one query and cached."""
+Version = tuple[int, dt.datetime, dt.datetime | None]  # (id, updated_at, last_won_at)
+
+
+def campaign_rules(session: Session, versions: list[Version]) -> list[CampaignRules]:
+    """The rules of the given campaigns: from the cache when current, else loaded in one
+    query and cached; each with its current `last_won_at`."""
     stale = [
-        cid for cid, at in versions if (c := _rules_cache.get(cid)) is None or c.updated_at != at
+        cid
+        for cid, at, _won in versions
+        if (c := _rules_cache.get(cid)) is None or c.updated_at != at
     ]
     if stale:
-        for campaign in session.scalars(select(Campaign).where(Campaign.id.in_(stale))):
+        loaded = session.scalars(
+            select(Campaign).where(Campaign.id.in_(stale)).options(lazyload(Campaign.niche))
+        )
+        for campaign in loaded:
             _rules_cache[campaign.id] = _rules_of(campaign)
-    return [_rules_cache[cid] for cid, _ in versions if cid in _rules_cache]
+    return [
+        replace(rules, last_won_at=won)
+        for cid, _at, won in versions
+        if (rules := _rules_cache.get(cid)) is not None
+    ]
 
 
 @dataclass(frozen=True)
@@ -84,9 +95,9 @@ def lead_place(lead: Lead) -> Place:
     return Place(lead.country, lead.region, lead.postal_code)
 
 
-def candidate_ids(session: Session, lead: Lead) -> list[tuple[int, dt.datetime]]:
-    """(id, updated_at) of the active campaigns of the niche buying in one of the lead's
-    places and accepting its score (indexed)."""
+def candidate_ids(session: Session, lead: Lead) -> list[Version]:
+    """(id, updated_at, last_won_at) of the active campaigns of the niche buying in one of
+    the lead's places and accepting its score (indexed)."""
     places = [and_(CampaignTarget.kind == "country", CampaignTarget.value == lead.country)]
     if lead.region:
         places.append(
@@ -100,14 +111,14 @@ def candidate_ids(session: Session, lead: Lead) -> list[tuple[int, dt.datetime]]
             )
         )
     stmt = (
-        select(CampaignTarget.campaign_id, Campaign.updated_at)
+        select(CampaignTarget.campaign_id, Campaign.updated_at, Campaign.last_won_at)
         .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
         .where(CampaignTarget.niche_id == lead.niche_id, or_(*places))
         .where(Campaign.status == CampaignStatus.ACTIVE)
         .where(or_(Campaign.min_score.is_(None), Campaign.min_score <= (lead.score or 0)))
         .distinct()
     )
-    return [(cid, at) for cid, at in session.execute(stmt)]
+    return [(cid, at, won) for cid, at, won in session.execute(stmt)]
 
 
 def wants(campaign: CampaignRules, lead: Lead, now: dt.datetime) -> bool:

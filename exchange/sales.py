@@ -1,6 +1,7 @@
 """Selling a lead: the auction's winners, under row locks, caps and budgets re-checked, the
 buyer charged through billing, the sale recorded and its delivery queued, all in the caller's
-transaction. A buyer who cannot pay is skipped; nothing of its attempt remains."""
+transaction. A buyer whose balance (read under its lock) cannot pay is skipped before anything
+is written."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import zoneinfo
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import flag_modified
 
 from billing.charges import charge
-from billing.ledger import ensure_account, lock_accounts
-from billing.models import AccountKind, EntryKind
+from billing.ledger import ensure_accounts, lock_accounts
+from billing.models import AccountKind, EntryKind, LedgerAccount
 from database import utcnow
-from errors import PaymentRequired
 from exchange.campaign_rules import CAP_PERIODS
 from exchange.matching import Offer, offers
 from exchange.models import (
@@ -63,8 +64,10 @@ def usage(session: Session, campaign: Campaign, now: dt.datetime) -> dict[str, t
 
 def within_limits(session: Session, campaign: Campaign, price: int, now: dt.datetime) -> bool:
     """Whether one more sale at `price` stays within every cap and the budget."""
-    used = usage(session, campaign, now)
     caps = campaign.caps or {}
+    if not caps.get("leads") and not caps.get("spend") and campaign.budget is None:
+        return True  # nothing to count
+    used = usage(session, campaign, now)
     for period, limit in (caps.get("leads") or {}).items():
         if used[period][0] + 1 > limit:
             return False
@@ -91,28 +94,42 @@ def plans_for(lead: Lead, found: list[Offer]) -> list[list[Offer]]:
     return [p for p in plans if p]
 
 
-def _lock(session: Session, lead: Lead, plan: list[Offer]) -> dict[int, Campaign]:
-    """Lock the plan's campaigns, then every account its charges touch, each in id order."""
+def _lock(
+    session: Session, lead: Lead, plan: list[Offer], *, skip_locked: bool = False
+) -> dict[int, tuple[Campaign, LedgerAccount]]:
+    """Lock the plan's campaigns, then every account their charges touch, each in id order.
+
+    With `skip_locked` (a second batch, taken while the first batch's locks are held) rows
+    another sale holds are skipped instead of waited for, so no two sales ever wait on each
+    other in opposite orders; an offer whose campaign or buyer account was skipped is left out.
+    """
     ids = sorted(o.campaign.id for o in plan)
     locked = session.scalars(
         select(Campaign)
         .where(Campaign.id.in_(ids))
         .order_by(Campaign.id)
-        .with_for_update(of=Campaign)
+        .with_for_update(of=Campaign, skip_locked=skip_locked)
+        .options(lazyload(Campaign.niche))
         .execution_options(populate_existing=True)
     ).all()
     currency = lead.niche.currency
-    accounts = [ensure_account(session, None, AccountKind.PLATFORM_REVENUE, currency)]
-    accounts += [
-        ensure_account(session, lead.publisher_id, kind, currency)
+    specs: list[tuple[int | None, AccountKind]] = [(None, AccountKind.PLATFORM_REVENUE)]
+    specs += [
+        (lead.publisher_id, kind)
         for kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE)
     ]
-    accounts += [
-        ensure_account(session, o.campaign.buyer_id, AccountKind.BUYER_BALANCE, currency)
-        for o in plan
-    ]
-    lock_accounts(session, [a.id for a in accounts])
-    return {c.id: c for c in locked}
+    buyers = {c.buyer_id for c in locked}
+    specs += [(buyer_id, AccountKind.BUYER_BALANCE) for buyer_id in sorted(buyers)]
+    accounts = ensure_accounts(session, specs, currency)
+    got = lock_accounts(session, [a.id for a in accounts], skip_locked=skip_locked)
+    wallets = {a.organization_id: got[a.id] for a in accounts[3:] if a.id in got}
+    return {c.id: (c, wallets[c.buyer_id]) for c in locked if c.buyer_id in wallets}
+
+
+def can_pay(wallet: LedgerAccount, price: int) -> bool:
+    """Whether the buyer's balance (plus credit) covers `price`: read under the lock, so the
+    charge that follows cannot fail for want of money."""
+    return wallet.min_balance is None or wallet.balance - price >= wallet.min_balance
 
 
 def _sell_one(
@@ -122,51 +139,50 @@ def _sell_one(
     price: int,
     publisher_amount: int,
     now: dt.datetime,
-) -> Sale | None:
-    """Record and charge one sale inside a savepoint; None if the buyer cannot pay."""
-    try:
-        with session.begin_nested():
-            sale = Sale(
-                lead_id=lead.id,
-                campaign_id=campaign.id,
-                buyer_id=campaign.buyer_id,
-                publisher_id=lead.publisher_id,
-                niche_id=lead.niche_id,
-                currency=campaign.currency,
-                price=price,
-                publisher_amount=publisher_amount,
-                exclusive=campaign.exclusive,
-                created_at=now,
-            )
-            session.add(sale)
-            session.flush()
-            if price > 0:
-                posted = charge(
-                    session,
-                    key=f"sale:{sale.id}",
-                    kind=EntryKind.SALE,
-                    buyer_id=campaign.buyer_id,
-                    currency=campaign.currency,
-                    price=price,
-                    publisher_id=lead.publisher_id,
-                    publisher_amount=publisher_amount,
-                    hold_until=now + dt.timedelta(hours=lead.niche.return_window_hours),
-                    reference=("sale", sale.id),
-                )
-                sale.entry_id = posted.entry.id
-            delivery = campaign.delivery or {"method": "portal"}
-            session.add(
-                Delivery(
-                    sale_id=sale.id,
-                    method=delivery["method"],
-                    target=delivery.get("url") or delivery.get("email"),
-                    next_attempt_at=now,
-                )
-            )
-            session.flush()
-    except PaymentRequired:
-        return None
+) -> Sale:
+    """Record and charge one sale and queue its delivery (the caller checked the money)."""
+    sale = Sale(
+        lead_id=lead.id,
+        campaign_id=campaign.id,
+        buyer_id=campaign.buyer_id,
+        publisher_id=lead.publisher_id,
+        niche_id=lead.niche_id,
+        currency=campaign.currency,
+        price=price,
+        publisher_amount=publisher_amount,
+        exclusive=campaign.exclusive,
+        created_at=now,
+    )
+    session.add(sale)
+    session.flush()
+    if price > 0:
+        posted = charge(
+            session,
+            key=f"sale:{sale.id}",
+            kind=EntryKind.SALE,
+            buyer_id=campaign.buyer_id,
+            currency=campaign.currency,
+            price=price,
+            publisher_id=lead.publisher_id,
+            publisher_amount=publisher_amount,
+            hold_until=now + dt.timedelta(hours=lead.niche.return_window_hours),
+            reference=("sale", sale.id),
+            new_key=True,  # the sale was inserted just now: nothing to replay
+        )
+        sale.entry_id = posted.entry.id
+    delivery = campaign.delivery or {"method": "portal"}
+    session.add(
+        Delivery(
+            sale_id=sale.id,
+            method=delivery["method"],
+            target=delivery.get("url") or delivery.get("email"),
+            next_attempt_at=now,
+        )
+    )
     campaign.last_won_at = now
+    # A win is not a change of the campaign's rules: keep `updated_at` (the matching cache's
+    # version) as it is; matching reads `last_won_at` fresh for its round robin.
+    flag_modified(campaign, "updated_at")
     return sale
 
 
@@ -185,30 +201,37 @@ def sell_lead(
     found, _rule = offers(session, lead, now=now)
     terms = payout_terms(session, lead.niche, lead.publisher_id)
     for plan in plans_for(lead, found):
-        campaigns = _lock(session, lead, plan)
         limit = 1 if plan[0].campaign.exclusive else max(1, lead.niche.max_buyers)
+        # Lock what will most likely win, plus two spares; the rest only if those fall short.
+        head, tail = plan[: limit + 2], plan[limit + 2 :]
         sales: list[Sale] = []
-        for offer in plan:
-            campaign = campaigns[offer.campaign.id]
-            if campaign.status != CampaignStatus.ACTIVE:
-                continue
-            if not within_limits(session, campaign, offer.price, now):
-                continue
-            if promised_payout is not None:
-                # A ping's promise: the publisher earns what is left of it, never above the price.
-                left = promised_payout - sum(s.publisher_amount for s in sales)
-                earned = max(0, min(offer.price, left))
-            else:
-                earned = payout_on(offer.price, *terms)
-            sale = _sell_one(session, lead, campaign, offer.price, earned, now)
-            if sale is not None:
-                sales.append(sale)
+        for batch in (head, tail):
+            if not batch or len(sales) >= limit:
+                break
+            campaigns = _lock(session, lead, batch, skip_locked=batch is tail)
+            for offer in batch:
+                if (held := campaigns.get(offer.campaign.id)) is None:
+                    continue  # skipped: another sale holds it
+                campaign, wallet = held
+                if campaign.status != CampaignStatus.ACTIVE or not can_pay(wallet, offer.price):
+                    continue
+                if any(s.buyer_id == campaign.buyer_id for s in sales):
+                    continue
+                if not within_limits(session, campaign, offer.price, now):
+                    continue
+                if promised_payout is not None:
+                    # A ping's promise: the publisher earns what is left of it, never above
+                    # the price.
+                    left = promised_payout - sum(s.publisher_amount for s in sales)
+                    earned = max(0, min(offer.price, left))
+                else:
+                    earned = payout_on(offer.price, *terms)
+                sales.append(_sell_one(session, lead, campaign, offer.price, earned, now))
                 if len(sales) >= limit:
                     break
         if sales:
             lead.status = LeadStatus.SOLD
             lead.sales_count = len(sales)
             lead.payout = sum(s.publisher_amount for s in sales)
-            session.flush()
             return sales
     return []

@@ -13,7 +13,7 @@ from billing.models import AccountKind
 from exchange.models import Delivery, Lead, Sale
 from extensions import db
 from tests.helpers import solar_lead
-from tests.support.market import create_campaign
+from tests.support.market import create_campaign, fixed
 from tests.support.money import fund
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -150,3 +150,22 @@ def test_a_budget_stops_the_buying(
     statuses = [post(client, publisher, n)["status"] for n in range(1, 4)]
     assert statuses == ["sold", "sold", "unsold"]  # a third sale would spend 7,500
     assert balance(buyer) == 100_000 - 2 * 2500
+
+
+def test_when_the_best_offers_cannot_buy_the_next_ones_still_can(
+    client: FlaskClient, publisher: Any, make_account: Any, solar: Any
+) -> None:
+    # Exclusive: the sale locks the best offer plus two spares first; here all three are
+    # broke, so the fourth (locked in a second batch) must take the lead.
+    broke = [make_account("buyer") for _ in range(3)]
+    payer = make_account("buyer")
+    for i, account in enumerate(broke):
+        campaign(client, account, exclusive=True, pricing=fixed(5000 - i * 100))
+    fund(payer.org.id, 10_000)
+    winner = campaign(client, payer, exclusive=True, pricing=fixed(3000))
+    lead = post(client, publisher)
+    assert lead["status"] == "sold"
+    sale = db.session.scalars(select(Sale)).one()
+    assert (sale.campaign_id, sale.price) == (winner, 3000)
+    assert balance(payer) == 7000
+    assert all(balance(b) == 0 for b in broke)
