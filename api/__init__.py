@@ -52,6 +52,7 @@ def init_api(app: Flask) -> None:
         pings,
         prices,
         purchases,
+        returns,
         stripe_webhook,
     )
 
@@ -65,6 +66,7 @@ def init_api(app: Flask) -> None:
         niches,
         campaigns,
         purchases,
+        returns,
         prices,
         keys,
         billing,

@@ -2,12 +2,14 @@
 
     python -m bench.matching        (make bench-matching: SQLite, then a throwaway Postgres)
 
-Campaigns are spread over the 7 demo niches and the 50 US states (plus some ZIP-list and
-radius campaigns), so about 1 in 350 buys where a given lead is. For each size the script
-times `exchange.matching.offers` (the indexed candidate query, the rule checks and the
-pricing) over 300 solar leads from all over the US and prints the mean and p99 per lead, and
-how many campaigns were eligible on average. The claim to check: the cost follows the
-eligible campaigns, not the total.
+For each size the script times `exchange.matching.offers` (the indexed candidate query, the
+rule checks and the pricing) over 300 solar leads and prints the mean and p99 per lead and how
+many campaigns were eligible on average, in two series:
+- campaigns spread at random over the 7 demo niches and 50 states (about 1 in 350 buys where a
+  given lead is), leads from all over the US: the eligible count grows with the total;
+- the same 30 eligible campaigns (solar, California) among 100, 1,000 or 10,000, leads from
+  California: only the total grows.
+The claim to check: the cost follows the eligible campaigns, not the total.
 """
 
 from __future__ import annotations
@@ -17,115 +19,91 @@ import random
 import statistics
 import tempfile
 import time
+from typing import Any
 
-STATES = [
-    "AL",
-    "AK",
-    "AZ",
-    "AR",
-    "CA",
-    "CO",
-    "CT",
-    "DE",
-    "FL",
-    "GA",
-    "HI",
-    "ID",
-    "IL",
-    "IN",
-    "IA",
-    "KS",
-    "KY",
-    "LA",
-    "ME",
-    "MD",
-    "MA",
-    "MI",
-    "MN",
-    "MS",
-    "MO",
-    "MT",
-    "NE",
-    "NV",
-    "NH",
-    "NJ",
-    "NM",
-    "NY",
-    "NC",
-    "ND",
-    "OH",
-    "OK",
-    "OR",
-    "PA",
-    "RI",
-    "SC",
-    "SD",
-    "TN",
-    "TX",
-    "UT",
-    "VT",
-    "VA",
-    "WA",
-    "WV",
-    "WI",
-    "WY",
-]
+from bench.seed import STATES, campaign_rows, insert_campaigns
+
 SIZES = (100, 1_000, 10_000)
 LEADS = 300
+ELIGIBLE = 30
 
 
-def seed(session: object, count: int, niches: list, buyer_id: int) -> None:  # type: ignore[type-arg]
-    from exchange.campaign_rules import geography_targets
-    from exchange.models import Campaign, CampaignTarget
-
+def seed(session: Any, count: int, niches: list[Any], buyer_id: int) -> None:
+    """`count` campaigns in random states and niches (the spread series)."""
+    rows = campaign_rows(count, niches, [buyer_id], seed=count)
     rng = random.Random(count)
-    campaigns = []
-    for i in range(count):
-        niche = niches[i % len(niches)]
-        state = rng.choice(STATES)
-        geo = {"countries": [], "subdivisions": [f"US-{state}"], "postal_codes": [], "radius": None}
-        campaigns.append(
-            Campaign(
-                buyer_id=buyer_id,
-                niche_id=niche.id,
-                name=f"bench {i}",
-                currency=niche.currency,
-                geography=geo,
-                schedule=None,
-                min_score=rng.choice([None, 50, 70]),
-                exclusive=rng.random() < 0.3,
-                filters=[],
-                caps={"leads": {}, "spend": {}},
-                budget=None,
-                pricing={
-                    "model": "cpl",
-                    "bid": {"type": "fixed", "amount": rng.randint(500, 5000)},
-                },
-                delivery={"method": "portal"},
-                signing_secret="whsec_bench",
+    for row in rows:
+        row.geography = {**row.geography, "subdivisions": [f"US-{rng.choice(STATES)}"]}
+    insert_campaigns(session, rows)
+
+
+def seed_fixed(session: Any, count: int, niches: list[Any], buyer_id: int) -> None:
+    """`count` campaigns of which exactly ELIGIBLE buy solar in California (the leads' state);
+    the others buy other niches or other states."""
+    rows = campaign_rows(count, niches, [buyer_id], seed=count)
+    solar = next(n for n in niches if n.slug == "solar")
+    for i, row in enumerate(rows):
+        if i < ELIGIBLE:
+            row.niche_id, row.currency, state = solar.id, solar.currency, "CA"
+        else:
+            state = STATES[i % len(STATES)]
+            if state == "CA" and row.niche_id == solar.id:
+                state = "NV"
+        row.geography = {**row.geography, "subdivisions": [f"US-{state}"]}
+        row.min_score = None
+    insert_campaigns(session, rows)
+
+
+def run_series(label: str, seeder: Any, leads: list[Any], niches: list[Any], ids: Any) -> None:
+    from sqlalchemy import delete
+
+    from database import utcnow
+    from exchange.matching import offers
+    from exchange.models import Campaign, CampaignTarget, Lead, LeadStatus
+    from extensions import db
+
+    solar = next(n for n in niches if n.slug == "solar")
+    print(f"\n{label}")
+    print(f"{'campaigns':>10} {'eligible/lead':>14} {'mean ms':>8} {'p99 ms':>7}")
+    for size in SIZES:
+        db.session.execute(delete(CampaignTarget))
+        db.session.execute(delete(Campaign))
+        db.session.commit()
+        seeder(db.session, size, niches, ids["buyer"])
+        timings, eligible = [], []
+        for z in leads:
+            lead = Lead(
+                niche=solar,
+                niche_id=solar.id,
+                publisher_id=ids["publisher"],
+                country="US",
+                region=z.region,
+                postal_code=z.zip_code,
+                fields={"homeowner": True, "monthly_electric_bill": 150},
+                score=80,
+                status=LeadStatus.UNSOLD,
+                created_at=utcnow(),
             )
+            started = time.perf_counter()
+            found, _ = offers(db.session, lead)
+            timings.append((time.perf_counter() - started) * 1000)
+            eligible.append(len(found))
+            db.session.rollback()
+        timings.sort()
+        p99 = timings[int(len(timings) * 0.99) - 1]
+        print(
+            f"{size:>10,} {statistics.mean(eligible):>14.1f} "
+            f"{statistics.mean(timings):>8.2f} {p99:>7.2f}"
         )
-    session.add_all(campaigns)  # type: ignore[attr-defined]
-    session.flush()  # type: ignore[attr-defined]
-    session.add_all(  # type: ignore[attr-defined]
-        CampaignTarget(campaign_id=c.id, niche_id=c.niche_id, kind=k, value=v)
-        for c in campaigns
-        for k, v in geography_targets(c.geography)
-    )
-    session.commit()  # type: ignore[attr-defined]
 
 
 def main() -> None:
     from flask_migrate import upgrade
-    from sqlalchemy import delete
 
     from app import create_app
-    from database import utcnow
     from exchange.accounts import create_organization
-    from exchange.demo_niches import DEMO_NICHES
-    from exchange.matching import offers
-    from exchange.models import Campaign, CampaignTarget, Lead, LeadStatus, Role
-    from exchange.niches import create_niche
+    from exchange.demo import load_demo_niches
+    from exchange.models import Role
     from exchange.regions import all_us_zips
     from extensions import db
 
@@ -136,46 +114,31 @@ def main() -> None:
     )
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     rng = random.Random(7)
-    zips = rng.sample(all_us_zips(), LEADS)
+    states = {f"US-{s}" for s in STATES}
+    everywhere = rng.sample([z for z in all_us_zips() if z.region in states], LEADS)
+    california = rng.sample([z for z in all_us_zips() if z.region == "US-CA"], LEADS)
     print(f"database: {url.split('://')[0]}")
-    print(f"{'campaigns':>10} {'eligible/lead':>14} {'mean ms':>8} {'p99 ms':>7}")
     with app.app_context():
         upgrade()
-        niches = [create_niche(db.session, None, spec) for spec in DEMO_NICHES]
+        niches = load_demo_niches(db.session)
         buyer = create_organization(db.session, "bench buyer", Role.BUYER)
         publisher = create_organization(db.session, "bench publisher", Role.PUBLISHER)
         db.session.commit()
-        solar = next(n for n in niches if n.slug == "solar")
-        for size in SIZES:
-            db.session.execute(delete(CampaignTarget))
-            db.session.execute(delete(Campaign))
-            db.session.commit()
-            seed(db.session, size, niches, buyer.id)
-            timings, eligible = [], []
-            for z in zips:
-                lead = Lead(
-                    niche=solar,
-                    niche_id=solar.id,
-                    publisher_id=publisher.id,
-                    country="US",
-                    region=z.region,
-                    postal_code=z.zip_code,
-                    fields={},
-                    score=80,
-                    status=LeadStatus.UNSOLD,
-                    created_at=utcnow(),
-                )
-                started = time.perf_counter()
-                found, _ = offers(db.session, lead)
-                timings.append((time.perf_counter() - started) * 1000)
-                eligible.append(len(found))
-                db.session.rollback()
-            timings.sort()
-            p99 = timings[int(len(timings) * 0.99) - 1]
-            print(
-                f"{size:>10,} {statistics.mean(eligible):>14.1f} "
-                f"{statistics.mean(timings):>8.2f} {p99:>7.2f}"
-            )
+        ids = {"buyer": buyer.id, "publisher": publisher.id}
+        run_series(
+            "Campaigns in random niches and states; leads from all over the US",
+            seed,
+            everywhere,
+            niches,
+            ids,
+        )
+        run_series(
+            f"The same {ELIGIBLE} eligible campaigns (solar, California) among all the others",
+            seed_fixed,
+            california,
+            niches,
+            ids,
+        )
 
 
 if __name__ == "__main__":

@@ -260,3 +260,25 @@ class Payout(Base):
     reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Chargeback(Base):
+    """A card dispute (Stripe `charge.dispute.*`) on a buyer's top-up, recorded against the
+    buyer's balance; what the balance could not cover is `unrecovered` (the platform's loss
+    until the buyer tops up)."""
+
+    __tablename__ = "chargeback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(255), unique=True)
+    topup_id: Mapped[int] = mapped_column(ForeignKey("topup.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    unrecovered: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(24))  # Stripe's: needs_response, won, lost...
+    reason: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
+    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]

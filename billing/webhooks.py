@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing.chargebacks import close_chargeback, open_chargeback
 from billing.gateway import Intent, PaymentGateway
 from billing.models import Payout, PayoutStatus, StripeEvent
 from billing.payouts import fail_payout
@@ -27,6 +28,9 @@ INTENT_EVENTS = frozenset(
     }
 )
 
+
+# A card dispute on a top-up: recorded against the buyer's balance, reversed if won.
+DISPUTE_EVENTS = {"charge.dispute.created": "open", "charge.dispute.closed": "close"}
 
 # A Connect transfer taken back after it was made: the payout failed after all.
 TRANSFER_REVERSED_EVENTS = frozenset({"transfer.reversed"})
@@ -76,6 +80,14 @@ def handle_event(session: Session, event: dict[str, Any], current: Intent | None
         record.outcome = apply_intent(session, current)
     elif record.type in TRANSFER_REVERSED_EVENTS and record.object_id:
         record.outcome = _transfer_reversed(session, record.object_id)
+    elif record.type in DISPUTE_EVENTS:
+        dispute = (event.get("data") or {}).get("object") or {}
+        if not isinstance(dispute, dict):
+            record.outcome = "ignored"
+        elif DISPUTE_EVENTS[record.type] == "open":
+            record.outcome = open_chargeback(session, dispute)
+        else:
+            record.outcome = close_chargeback(session, dispute)
     else:
         record.outcome = "ignored"
     session.flush()

@@ -12,6 +12,7 @@ from database import utcnow
 from exchange.conversion import predictor_for
 from exchange.models import Lead, LeadReason, LeadStatus, Niche
 from quality import FieldSpec, LeadFacts, Lookups, NicheRules, QualityReport, Severity, assess
+from quality.facts import SourceHistory
 
 STATUS_BY_VERDICT = {
     "accept": LeadStatus.UNSOLD,  # accepted; the exchange sells it (or it waits, unsold)
@@ -100,7 +101,12 @@ def lookups_for(session: Session, lead: Lead) -> Lookups:
         )
         return session.scalar(query) or 0
 
-    return Lookups(duplicates=duplicates, recent=recent, rotations=rotations)
+    def source() -> SourceHistory | None:
+        from exchange.source_quality import source_history
+
+        return source_history(session, publisher_id, niche_id, lead.sub_id)
+
+    return Lookups(duplicates=duplicates, recent=recent, rotations=rotations, source=source)
 
 
 def assess_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> QualityReport:

@@ -26,6 +26,10 @@ NICHE_SETTINGS = (
     "consent_required",
     "consent_max_age_days",
     "max_buyers",
+    "return_reasons",
+    "return_cap_percent",
+    "return_response_hours",
+    "flag_return_rate",
     "is_active",
 )
 

@@ -11,7 +11,13 @@ from typing import Any
 from quality.email import check_email
 from quality.facts import LeadFacts, Lookups, NicheRules
 from quality.findings import Finding, Severity, fail, warn
-from quality.fraud import check_duplicate, check_form_speed, check_rotation, check_velocity
+from quality.fraud import (
+    check_duplicate,
+    check_form_speed,
+    check_rotation,
+    check_source,
+    check_velocity,
+)
 from quality.name import check_name
 from quality.phone import check_phone
 from quality.place_and_consent import check_consent, check_geography
@@ -92,6 +98,7 @@ def assess(
     reasons += _safely("velocity", lambda: check_velocity(lead, lookups, now))
     reasons += _safely("form speed", lambda: check_form_speed(lead))
     reasons += _safely("rotation", lambda: check_rotation(lead, lookups, now))
+    reasons += _safely("source", lambda: check_source(lookups.source()))
     score = score_findings(reasons, rules)
     probability = None
     if predict is not None:

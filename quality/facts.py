@@ -55,6 +55,20 @@ class NicheRules:
     hot_probability: float = 0.5
 
 
+@dataclass(frozen=True)
+class SourceHistory:
+    """A lead's source (publisher and sub-id) in its niche over the last 30 days: sales,
+    the share returned, and whether the publisher is flagged for review."""
+
+    sales: int
+    return_rate: float
+    flagged: bool
+
+
+def _no_history() -> SourceHistory | None:
+    return None
+
+
 def _none(*_: Any) -> int:
     return 0
 
@@ -66,9 +80,11 @@ class Lookups:
     `duplicates(email, phone, since)` counts earlier leads of the niche with that e-mail or
     phone; `recent(kind, value, since)` counts leads with the same `ip`, `user_agent` or
     `sub_id` (of the same publisher); `rotations(first, last, postal_code, since)` counts
-    leads of the same person under other contact details.
+    leads of the same person under other contact details; `source()` is the record of the
+    lead's publisher and sub-id (returns, a review flag).
     """
 
     duplicates: Callable[[str | None, str | None, dt.datetime], int] = _none
     recent: Callable[[str, str, dt.datetime], int] = _none
     rotations: Callable[[str, str, str, dt.datetime], int] = _none
+    source: Callable[[], SourceHistory | None] = _no_history

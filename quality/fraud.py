@@ -1,10 +1,11 @@
-"""Fraud signals: duplicates, velocity by IP / device / sub-id, inhuman form speed, rotation."""
+"""Fraud signals: duplicates, velocity by IP / device / sub-id, inhuman form speed, rotation,
+and the source's own return record."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from quality.facts import LeadFacts, Lookups, NicheRules
+from quality.facts import LeadFacts, Lookups, NicheRules, SourceHistory
 from quality.findings import Finding, fail, passed, warn
 
 HOUR = dt.timedelta(hours=1)
@@ -74,3 +75,28 @@ def check_rotation(lead: LeadFacts, lookups: Lookups, now: dt.datetime) -> list[
             )
         ]
     return []
+
+
+RETURNS_WARN_RATE = 0.15  # a source returned this often costs its leads points
+RETURNS_MIN_SALES = 10
+
+
+def check_source(history: SourceHistory | None) -> list[Finding]:
+    """The source's own record: a publisher flagged for its returns sends its leads to
+    review; a high return rate lowers the score."""
+    if history is None:
+        return []
+    findings = []
+    if history.flagged:
+        findings.append(
+            warn("source_flagged", "This publisher is under review for its return rate.")
+        )
+    if history.sales >= RETURNS_MIN_SALES and history.return_rate >= RETURNS_WARN_RATE:
+        findings.append(
+            warn(
+                "source_returns_high",
+                f"{history.return_rate:.0%} of this source's last {history.sales} sales "
+                "were returned.",
+            )
+        )
+    return findings

@@ -21,7 +21,11 @@ PENALTIES = {
     "field_implausible": 10.0,
     "lead_rotation": 15.0,
     "form_fast": 10.0,
+    "source_flagged": 0.0,  # not a penalty: the lead goes to review (see FORCE_REVIEW)
+    "source_returns_high": 10.0,
 }
+# Findings that send an otherwise acceptable lead to a person.
+FORCE_REVIEW = frozenset({"source_flagged"})
 # Failures that no score can outweigh.
 HARD_REJECTS = frozenset(
     {
@@ -55,7 +59,7 @@ def verdict(score: int, findings: Iterable[Finding], rules: NicheRules) -> str:
     if any(f.severity == Severity.FAIL and f.code in HARD_REJECTS for f in findings):
         return "reject"
     if score >= rules.accept_score:
-        return "accept"
+        return "review" if any(f.code in FORCE_REVIEW for f in findings) else "accept"
     if score >= rules.review_score:
         return "review"
     return "reject"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import InputSchema, page_schema
-from exchange.models import FieldType
+from exchange.models import RETURN_REASONS, FieldType
 
 
 class NicheFieldSchema(InputSchema):
@@ -59,6 +59,24 @@ class NicheSettings(InputSchema):
         validate=validate.Range(min=1, max=20),
         metadata={"description": "How many buyers may share one lead."},
     )
+    return_reasons = fields.List(
+        fields.String(validate=validate.OneOf(RETURN_REASONS)),
+        allow_none=True,
+        validate=validate.Length(min=1, max=len(RETURN_REASONS)),
+        metadata={"description": "The return reasons this niche accepts (null: all of them)."},
+    )
+    return_cap_percent = fields.Integer(
+        validate=validate.Range(min=0, max=100),
+        metadata={"description": "The share of a buyer's monthly sales it may return."},
+    )
+    return_response_hours = fields.Integer(
+        validate=validate.Range(min=1, max=24 * 30),
+        metadata={"description": "How long a publisher has to answer a return."},
+    )
+    flag_return_rate = fields.Integer(
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Return rate (percent) at which a publisher is flagged."},
+    )
     is_active = fields.Boolean()
     fields_ = fields.List(
         fields.Nested(NicheFieldSchema),
@@ -103,6 +121,10 @@ class NicheOut(Schema):
     consent_required = fields.Boolean()
     consent_max_age_days = fields.Integer()
     max_buyers = fields.Integer()
+    return_reasons = fields.List(fields.String(), allow_none=True)
+    return_cap_percent = fields.Integer()
+    return_response_hours = fields.Integer()
+    flag_return_rate = fields.Integer()
     is_active = fields.Boolean()
     fields_ = fields.List(fields.Nested(NicheFieldOut), data_key="fields", attribute="fields")
     created_at = fields.DateTime()

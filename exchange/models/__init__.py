@@ -7,6 +7,15 @@ from exchange.models.leads import IdempotencyKey, Lead, LeadReason, LeadStatus
 from exchange.models.niches import FieldType, Niche, NicheField
 from exchange.models.outcomes import ConversionModel, LeadOutcome, Outcome
 from exchange.models.prices import NichePricing, PriceRule, PublisherPayout
+from exchange.models.returns import (
+    RETURN_REASONS,
+    BuyerTerms,
+    LeadReturn,
+    PublisherFlag,
+    ReturnStage,
+    ReturnStatus,
+    SourceStats,
+)
 from exchange.models.sales import (
     Conversion,
     Delivery,
@@ -18,8 +27,10 @@ from exchange.models.sales import (
 )
 
 __all__ = [
+    "RETURN_REASONS",
     "ApiKey",
     "AuditEvent",
+    "BuyerTerms",
     "Campaign",
     "CampaignStatus",
     "CampaignTarget",
@@ -33,6 +44,7 @@ __all__ = [
     "Lead",
     "LeadOutcome",
     "LeadReason",
+    "LeadReturn",
     "LeadStatus",
     "Niche",
     "NicheField",
@@ -41,9 +53,13 @@ __all__ = [
     "Outcome",
     "Ping",
     "PriceRule",
+    "PublisherFlag",
     "PublisherPayout",
+    "ReturnStage",
+    "ReturnStatus",
     "Role",
     "Sale",
     "SaleStatus",
+    "SourceStats",
     "User",
 ]

@@ -60,6 +60,13 @@ class Niche(Base):
         default=NICHE_DEFAULTS["consent_max_age_days"]
     )
     max_buyers: Mapped[int] = mapped_column(default=NICHE_DEFAULTS["max_buyers"])
+    # Returns: the reasons this niche accepts (None: all of RETURN_REASONS), the share of a
+    # buyer's monthly sales it may return, the publisher's time to answer, and the return
+    # rate at which a publisher is flagged for review.
+    return_reasons: Mapped[list[Any] | None]
+    return_cap_percent: Mapped[int] = mapped_column(default=15, server_default="15")
+    return_response_hours: Mapped[int] = mapped_column(default=48, server_default="48")
+    flag_return_rate: Mapped[int] = mapped_column(default=25, server_default="25")
     is_active: Mapped[bool] = mapped_column(default=NICHE_DEFAULTS["is_active"])
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
