@@ -36,6 +36,9 @@ def open_chargeback(session: Session, dispute: dict[str, Any]) -> str:
     topup = _topup_for(session, dispute)
     if topup is None:
         return "not_ours"
+    # Events for one dispute take turns on the top-up's row: look again behind its lock.
+    if session.scalar(select(Chargeback.id).where(Chargeback.stripe_dispute_id == dispute_id)):
+        return "already_recorded"
     amount = min(int(dispute.get("amount") or 0), topup.amount)
     if amount <= 0:
         return "ignored"
@@ -90,11 +93,15 @@ def close_chargeback(session: Session, dispute: dict[str, Any]) -> str:
         select(Chargeback).where(Chargeback.stripe_dispute_id == dispute_id).with_for_update()
     )
     if chargeback is None:
-        # Closed before we saw it open (events can arrive out of order): record it first.
-        if open_chargeback(session, dispute) != "chargeback_recorded":
+        # Closed before we saw it open (events can arrive out of order): record it first,
+        # unless a concurrent event just did.
+        if open_chargeback(session, dispute) not in ("chargeback_recorded", "already_recorded"):
             return "not_ours"
         chargeback = session.scalars(
-            select(Chargeback).where(Chargeback.stripe_dispute_id == dispute_id)
+            select(Chargeback)
+            .where(Chargeback.stripe_dispute_id == dispute_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).one()
     if chargeback.closed_at is not None:
         return "already_closed"

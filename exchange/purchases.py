@@ -14,7 +14,15 @@ from billing.charges import charge
 from billing.models import EntryKind
 from database import utcnow
 from exchange.errors import Conflict, InvalidInput, NotFound
-from exchange.models import Campaign, Conversion, Lead, Organization, Outcome, Sale
+from exchange.models import (
+    Campaign,
+    Conversion,
+    Lead,
+    Organization,
+    Outcome,
+    Sale,
+    SaleStatus,
+)
 from exchange.outcomes import record_outcome
 from exchange.pagination import Page, paginate
 from exchange.pricing import payout_on, payout_terms
@@ -80,6 +88,11 @@ def report_conversion(
     if existing is not None:
         return _same(existing, data), False
     sale = _sale_for(session, buyer, data)
+    if sale.status == SaleStatus.RETURNED:
+        raise Conflict(
+            f"Sale {sale.id} was returned: there is no conversion to report.",
+            code="sale_returned",
+        )
     campaign = session.get(Campaign, sale.campaign_id)
     assert campaign is not None
     amount = 0

@@ -131,11 +131,20 @@ def file_return(
         )
     if sale.status == SaleStatus.RETURNED:
         raise Conflict(f"Sale {sale.id} was already returned.", code="already_returned")
+    # Before the cap, which the open return itself counts towards (the unique open_key
+    # still settles racing filings).
+    if session.scalar(select(LeadReturn.id).where(LeadReturn.open_key == f"sale:{sale.id}")):
+        raise Conflict(f"Sale {sale.id} already has an open return.", code="return_pending")
     if session.scalar(select(Conversion.id).where(Conversion.sale_id == sale.id).limit(1)):
         raise Conflict(
             f"Sale {sale.id} has a reported conversion and cannot be returned.",
             code="sale_converted",
         )
+    # The cap spans the buyer's sales: its filings take turns on its row (NO KEY UPDATE, so
+    # rows referencing the buyer can still be written), else racing filings all pass it.
+    session.execute(
+        select(Organization.id).where(Organization.id == buyer.id).with_for_update(key_share=True)
+    )
     returns, sales = cap_usage(session, buyer.id, now)
     allowed = math.ceil(sales * cap / 100)
     if returns >= allowed:

@@ -97,7 +97,7 @@ def refresh_source(
     if (
         not publisher_row.flagged
         and publisher_row.sales >= MIN_SALES_TO_FLAG
-        and publisher_row.return_rate * 100 >= niche.flag_return_rate
+        and publisher_row.returns * 100 >= niche.flag_return_rate * publisher_row.sales
     ):
         _flag(session, publisher_row, niche, now)
     session.flush()
