@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.ledger import Leg, ensure_accounts, lock_accounts, post_entry
+from billing.ledger import Leg, ensure_accounts, headroom, lock_accounts, post_entry
 from billing.models import AccountKind, Chargeback, EntryKind, TopUp
 from database import utcnow
 
@@ -31,8 +31,6 @@ def open_chargeback(session: Session, dispute: dict[str, Any]) -> str:
     dispute_id = str(dispute.get("id") or "")
     if not dispute_id:
         return "ignored"
-    if session.scalar(select(Chargeback.id).where(Chargeback.stripe_dispute_id == dispute_id)):
-        return "already_recorded"
     topup = _topup_for(session, dispute)
     if topup is None:
         return "not_ours"
@@ -52,9 +50,8 @@ def open_chargeback(session: Session, dispute: dict[str, Any]) -> str:
         topup.currency,
     )
     locked = lock_accounts(session, [buyer.id, adjustments.id, clearing.id])
-    wallet = locked[buyer.id]
-    available = max(0, wallet.balance - (wallet.min_balance or 0))
-    taken = min(amount, available)
+    room = headroom(locked[buyer.id])
+    taken = amount if room is None else min(amount, max(0, room))
     posted = post_entry(
         session,
         key=f"chargeback:{dispute_id}",

@@ -139,16 +139,21 @@ def charge_parts(entry: JournalEntry) -> ChargeParts:
     )
 
 
+def refund_parts(refund: JournalEntry) -> tuple[int, int]:
+    """(money returned to the buyer, earnings taken back from the publisher) by one refund."""
+    buyer_back = publisher_back = 0
+    for p in refund.postings:
+        if p.account.kind == AccountKind.BUYER_BALANCE:
+            buyer_back += p.amount
+        elif p.account.kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE):
+            publisher_back -= p.amount
+    return buyer_back, publisher_back
+
+
 def refunded_so_far(session: Session, entry: JournalEntry) -> tuple[int, int]:
     """(money returned to the buyer, earnings taken back from the publisher) for a charge."""
-    buyer_back = publisher_back = 0
-    for refund in reversals_of(session, entry):
-        for p in refund.postings:
-            if p.account.kind == AccountKind.BUYER_BALANCE:
-                buyer_back += p.amount
-            elif p.account.kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE):
-                publisher_back -= p.amount
-    return buyer_back, publisher_back
+    parts = [refund_parts(refund) for refund in reversals_of(session, entry)]
+    return sum(b for b, _ in parts), sum(p for _, p in parts)
 
 
 def refund_charge(

@@ -93,7 +93,7 @@ def ensure_accounts(
     for code, (org_id, kind) in zip(codes, specs, strict=True):
         found = known.get(code)
         if found is None or found not in session:
-            found = ensure_account(session, org_id, kind, currency)
+            found = known[code] = _create_account(session, code, org_id, kind, currency)
         out.append(found)
     return out
 
@@ -110,21 +110,34 @@ def ensure_account(
         return account
     account = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     if account is None:
-        account = LedgerAccount(
-            code=code,
-            organization_id=None if kind in PLATFORM_KINDS else org_id,
-            kind=kind,
-            currency=currency,
-            balance=0,
-            min_balance=0 if kind in FLOORED_KINDS else None,
-        )
-        try:
-            with session.begin_nested():
-                session.add(account)
-        except IntegrityError:
-            account = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+        account = _create_account(session, code, org_id, kind, currency)
     known[code] = account
     return account
+
+
+def _create_account(
+    session: Session, code: str, org_id: int | None, kind: AccountKind, currency: str
+) -> LedgerAccount:
+    """Create an account not found; a concurrent creator wins through the unique code."""
+    account = LedgerAccount(
+        code=code,
+        organization_id=None if kind in PLATFORM_KINDS else org_id,
+        kind=kind,
+        currency=currency,
+        balance=0,
+        min_balance=0 if kind in FLOORED_KINDS else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        account = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+    return account
+
+
+def headroom(account: LedgerAccount) -> int | None:
+    """How much may still leave the account before its floor (None: it has no floor)."""
+    return None if account.min_balance is None else account.balance - account.min_balance
 
 
 def find_entry(session: Session, key: str) -> JournalEntry | None:
@@ -222,7 +235,7 @@ def post_entry(
         deltas[account.id] += leg.amount
     for account_id, delta in deltas.items():
         account = locked[account_id]
-        if account.min_balance is not None and account.balance + delta < account.min_balance:
+        if (room := headroom(account)) is not None and -delta > room:
             raise _insufficient(account, delta)
 
     now = at or utcnow()
@@ -264,7 +277,7 @@ def _replayed(entry: JournalEntry, kind: EntryKind) -> Posted:
 
 
 def _insufficient(account: LedgerAccount, delta: int) -> PaymentRequired:
-    available = account.balance - (account.min_balance or 0)
+    available = headroom(account) or 0
     what = "balance" if account.kind == AccountKind.BUYER_BALANCE else "held earnings"
     return PaymentRequired(
         f"Insufficient {what}: {format_amount(-delta, account.currency)} needed, "

@@ -133,6 +133,18 @@ def geography_targets(geo: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def place_targets(
+    country: str, region: str | None, postal_code: str | None
+) -> list[tuple[str, str]]:
+    """The (kind, value) index rows a lead in this place matches (see geography_targets)."""
+    places = [("country", country)]
+    if region:
+        places.append(("subdivision", region))
+    if postal_code:
+        places.append(("postal", f"{country}:{postal_code}"))
+    return places
+
+
 def clean_schedule(schedule: dict[str, Any] | None, problems: Problems) -> dict[str, Any] | None:
     """Days and hours in the buyer's time zone; None means always open."""
     if not schedule:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from database import utcnow
-from exchange.campaign_rules import TEMPERATURES, filters_match, schedule_open
+from exchange.campaign_rules import TEMPERATURES, filters_match, place_targets, schedule_open
 from exchange.models import Campaign, CampaignStatus, CampaignTarget, Lead, PriceRule
 from exchange.pricing import Place, compute_price, rule_for, settings_for
 
@@ -98,18 +98,10 @@ def lead_place(lead: Lead) -> Place:
 def candidate_ids(session: Session, lead: Lead) -> list[Version]:
     """(id, updated_at, last_won_at) of the active campaigns of the niche buying in one of
     the lead's places and accepting its score (indexed)."""
-    places = [and_(CampaignTarget.kind == "country", CampaignTarget.value == lead.country)]
-    if lead.region:
-        places.append(
-            and_(CampaignTarget.kind == "subdivision", CampaignTarget.value == lead.region)
-        )
-    if lead.postal_code:
-        places.append(
-            and_(
-                CampaignTarget.kind == "postal",
-                CampaignTarget.value == f"{lead.country}:{lead.postal_code}",
-            )
-        )
+    places = [
+        and_(CampaignTarget.kind == kind, CampaignTarget.value == value)
+        for kind, value in place_targets(lead.country, lead.region, lead.postal_code)
+    ]
     stmt = (
         select(CampaignTarget.campaign_id, Campaign.updated_at, Campaign.last_won_at)
         .join(Campaign, Campaign.id == CampaignTarget.campaign_id)

@@ -18,15 +18,15 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing.charges import refund_charge
-from billing.models import AccountKind, EntryKind, JournalEntry
+from billing.charges import refund_charge, refund_parts
+from billing.models import EntryKind, JournalEntry
 from database import utcnow
 from exchange.audit import record_event
-from exchange.campaign_rules import geography_targets
+from exchange.campaign_rules import geography_targets, place_targets
 from exchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from exchange.models import (
     RETURN_REASONS,
@@ -51,7 +51,6 @@ from quality.findings import Severity
 from quality.phone import check_phone
 
 PROVEN, DISPROVEN, INCONCLUSIVE = "proven", "disproven", "inconclusive"
-PUBLISHER_KINDS = (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE)
 
 
 def accepted_reasons(niche: Niche) -> tuple[str, ...]:
@@ -315,8 +314,6 @@ def _earlier_sale_of_same_person(session: Session, sale: Sale, lead: Lead) -> in
         same_person.append(Lead.phone == lead.phone)
     if not same_person:
         return None
-    from sqlalchemy import or_
-
     return session.scalar(
         select(Sale.id)
         .join(Lead, Lead.id == Sale.lead_id)
@@ -343,9 +340,7 @@ def _outside_geography(session: Session, sale: Sale, lead: Lead) -> str | None:
         if info is None:
             return f"The ZIP code {lead.postal_code} does not exist."
         region = info.region
-    places = {("country", lead.country), ("subdivision", region or "")}
-    if lead.postal_code:
-        places.add(("postal", f"{lead.country}:{lead.postal_code}"))
+    places = set(place_targets(lead.country, region, lead.postal_code))
     if places & set(geography_targets(campaign.geography)):
         return None
     return (
@@ -487,11 +482,7 @@ def _approve(
             memo=f"{ret.kind} {ret.id}: {ret.reason}",
         )
         ret.entry_id = posted.entry.id
-        for posting in posted.entry.postings:
-            if posting.account.kind == AccountKind.BUYER_BALANCE:
-                ret.refunded = posting.amount
-            elif posting.account.kind in PUBLISHER_KINDS:
-                publisher_back -= posting.amount
+        ret.refunded, publisher_back = refund_parts(posted.entry)
     if ret.kind == "return":
         sale.status = SaleStatus.RETURNED
         lead = session.get(Lead, sale.lead_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 
 from billing.charges import charge
-from billing.ledger import ensure_accounts, lock_accounts
+from billing.ledger import ensure_accounts, headroom, lock_accounts
 from billing.models import AccountKind, EntryKind, LedgerAccount
 from database import utcnow
 from exchange.campaign_rules import CAP_PERIODS
@@ -112,24 +112,25 @@ def _lock(
         .options(lazyload(Campaign.niche))
         .execution_options(populate_existing=True)
     ).all()
-    currency = lead.niche.currency
-    specs: list[tuple[int | None, AccountKind]] = [(None, AccountKind.PLATFORM_REVENUE)]
-    specs += [
-        (lead.publisher_id, kind)
-        for kind in (AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE)
+    buyers = sorted({c.buyer_id for c in locked})
+    specs: list[tuple[int | None, AccountKind]] = [
+        (None, AccountKind.PLATFORM_REVENUE),
+        (lead.publisher_id, AccountKind.PUBLISHER_PENDING),
+        (lead.publisher_id, AccountKind.PUBLISHER_PAYABLE),
+        *((buyer_id, AccountKind.BUYER_BALANCE) for buyer_id in buyers),
     ]
-    buyers = {c.buyer_id for c in locked}
-    specs += [(buyer_id, AccountKind.BUYER_BALANCE) for buyer_id in sorted(buyers)]
-    accounts = ensure_accounts(session, specs, currency)
+    accounts = ensure_accounts(session, specs, lead.niche.currency)
     got = lock_accounts(session, [a.id for a in accounts], skip_locked=skip_locked)
-    wallets = {a.organization_id: got[a.id] for a in accounts[3:] if a.id in got}
+    wallet_accounts = accounts[len(specs) - len(buyers) :]
+    wallets = {a.organization_id: got[a.id] for a in wallet_accounts if a.id in got}
     return {c.id: (c, wallets[c.buyer_id]) for c in locked if c.buyer_id in wallets}
 
 
 def can_pay(wallet: LedgerAccount, price: int) -> bool:
     """Whether the buyer's balance (plus credit) covers `price`: read under the lock, so the
     charge that follows cannot fail for want of money."""
-    return wallet.min_balance is None or wallet.balance - price >= wallet.min_balance
+    room = headroom(wallet)
+    return room is None or price <= room
 
 
 def _sell_one(
@@ -214,8 +215,6 @@ def sell_lead(
                     continue  # skipped: another sale holds it
                 campaign, wallet = held
                 if campaign.status != CampaignStatus.ACTIVE or not can_pay(wallet, offer.price):
-                    continue
-                if any(s.buyer_id == campaign.buyer_id for s in sales):
                     continue
                 if not within_limits(session, campaign, offer.price, now):
                     continue

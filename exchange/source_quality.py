@@ -251,7 +251,7 @@ def source_report(
     )
     for *key, converted in conversions:
         table[tuple(key)]["converted"] = int(converted)
-    niches = {n.id: n.slug for n in session.scalars(select(Niche))}
+    niches = {nid: slug for nid, slug in session.execute(select(Niche.id, Niche.slug))}
     flagged = {
         (f.publisher_id, f.niche_id)
         for f in session.scalars(select(PublisherFlag).where(PublisherFlag.cleared_at.is_(None)))
