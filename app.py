@@ -40,10 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api import init_api
     from api.errors import register_error_handlers
-    from web import bp as web_bp
+    from web import init_web
 
     init_api(app)
-    app.register_blueprint(web_bp)
+    init_web(app)
     register_error_handlers(app)
 
     if app.config["REDIS_URL"]:

@@ -46,7 +46,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # Browsers keep Secure cookies from http://127.0.0.1 and localhost too, so `make run` works.
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "1") == "1",
+        "SESSION_COOKIE_NAME": "exchange_session",
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "API_TITLE": "Lead Exchange API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -43,6 +43,35 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+# Checked when no user has the e-mail, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def authenticate_user(session: Session, email: str, password: str) -> User:
+    """The active user with this e-mail and password, or AuthenticationFailed (one message)."""
+    user = session.scalar(
+        select(User)
+        .options(joinedload(User.organization))
+        .where(User.email == email.strip().lower())
+    )
+    if user is None:
+        _hasher.verify(_DUMMY_HASH, "not-a-real-password")
+    ok = user is not None and verify_password(user, password)
+    if not ok or user is None or not user.is_active or not user.organization.is_active:
+        raise AuthenticationFailed("Wrong e-mail or password.", code="invalid_login")
+    user.last_login_at = utcnow()
+    record_event(
+        session,
+        "user.login",
+        organization=user.organization,
+        actor=user.organization,
+        target_type="user",
+        target_id=user.id,
+        data={"email": user.email},
+    )
+    return user
+
+
 def create_organization(
     session: Session, name: str, role: Role | str, *, currency: str = "USD"
 ) -> Organization:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.models import ApiKey, AuditEvent, Organization
+from exchange.pagination import Page, paginate
 
 
 def record_event(
@@ -32,3 +34,11 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def list_events(
+    session: Session, organization: Organization, *, limit: int = 50, cursor: str | None = None
+) -> Page[AuditEvent]:
+    """The organisation's own audit trail, newest first (indexed on organisation and id)."""
+    stmt = select(AuditEvent).where(AuditEvent.organization_id == organization.id)
+    return paginate(session, stmt, AuditEvent.id, limit=limit, cursor=cursor)

@@ -32,7 +32,7 @@ from exchange.accounts import create_organization, issue_api_key
 from exchange.conversion import clear_model_cache
 from exchange.matching import clear_rules_cache
 from exchange.models import Organization, Role
-from extensions import db
+from extensions import db, limiter
 from tests.support.fake_gateway import FakeGateway
 from tests.support.localstripe import SECRET_KEY as LOCALSTRIPE_KEY
 from tests.support.localstripe import WEBHOOK_SECRET as LOCALSTRIPE_WEBHOOK_SECRET
@@ -122,6 +122,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _wipe(application: Flask) -> None:
+    with application.app_context():
+        limiter.reset()  # rate-limit counters (log-in attempts) start afresh per test
     clear_model_cache()
     clear_rules_cache()
     with application.app_context():
