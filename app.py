@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -26,8 +25,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     app.config.update(load_config(config))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call otherwise
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -40,8 +37,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api import init_api
     from api.errors import register_error_handlers
+    from observability import init_observability
     from web import init_web
 
+    init_observability(app)
     init_api(app)
     init_web(app)
     register_error_handlers(app)

@@ -49,6 +49,7 @@ def make_celery(flask_app: Flask) -> Celery:
             "release-earnings": {"task": "billing.release_earnings", "schedule": 3600.0},
             "rematch-unsold": {"task": "exchange.rematch_unsold", "schedule": 3600.0},
             "payouts": {"task": "billing.pay_publishers", "schedule": crontab(hour=3, minute=0)},
+            "ledger-check": {"task": "billing.check_ledger", "schedule": 600.0},
             "retrain-models": {
                 "task": "quality.retrain_due",
                 "schedule": crontab(hour=4, minute=0),
@@ -108,6 +109,13 @@ def make_celery(flask_app: Flask) -> Celery:
     def auto_topups() -> int:
         gw = gateway()
         return len(jobs.run_auto_topups(gw)) if gw else 0
+
+    @celery.task(name="billing.check_ledger")
+    def check_ledger() -> bool:
+        """Reconcile the books and publish the result for /metrics (observability)."""
+        from observability.ledger_watch import run_check
+
+        return bool(run_check(flask_app)["ok"])
 
     @celery.task(name="quality.retrain_due")
     @in_app

@@ -83,6 +83,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
+        # Logs: "json" (one object a line, with the request id) or "text"; json in production.
+        "LOG_FORMAT": env.get(
+            "LOG_FORMAT", "json" if env.get("EXCHANGE_ENV") == "production" else "text"
+        ),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "ACCESS_LOG": env.get("ACCESS_LOG", "1") == "1",
+        # /metrics: a bearer token required to scrape it, when set; the ledger check's age.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "LEDGER_CHECK_SECONDS": int(env.get("LEDGER_CHECK_SECONDS", 600)),
         "DEMO_KEYS_FILE": env.get("DEMO_KEYS_FILE", str(BASE_DIR / "instance" / "demo_keys.json")),
     }
     if overrides:

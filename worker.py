@@ -137,6 +137,8 @@ def _forget_deliveries(session: Session) -> None:
 
 
 def _notify_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the delivery is not committed (nor visible) yet
     if session.info.pop("outbox_dirty", False) and has_app_context():
         notify = current_app.extensions.get("outbox_notify")
         if notify is not None:

@@ -153,8 +153,14 @@ def _locked(session: Session) -> set[int]:
 
 
 @event.listens_for(Session, "after_commit")
+def _transaction_committed(session: Session) -> None:
+    # after_commit also fires when a savepoint is released; its locks are held until the end.
+    if not session.in_nested_transaction():
+        session.info.pop("ledger_locked", None)
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _transaction_ended(session: Session, *_: object) -> None:
+def _transaction_rolled_back(session: Session, *_: object) -> None:
     session.info.pop("ledger_locked", None)
 
 

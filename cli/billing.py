@@ -15,6 +15,7 @@ from billing.gateway import PaymentGateway
 from billing.topups import get_topup
 from errors import DomainError
 from extensions import db
+from observability.ledger_watch import record_check
 
 billing = AppGroup("billing", help="The ledger, payouts and auto top-ups.")
 
@@ -30,6 +31,7 @@ def _gateway() -> PaymentGateway:
 def check() -> None:
     """Verify every entry balances and every cached balance equals its postings (exit 1 if not)."""
     result = check_books(db.session)
+    record_check(current_app._get_current_object(), result.ok, len(result.problems))
     click.echo(f"{result.entries} entries, {result.postings} postings, {result.accounts} accounts")
     for problem in result.problems:
         click.echo(f"PROBLEM: {problem}", err=True)

@@ -22,6 +22,7 @@ from exchange.niche_fields import clean_lead_fields
 from exchange.niches import get_niche
 from exchange.regions import finding, resolve_region
 from exchange.sales import sell_lead
+from exchange.tally import note
 
 SCOPE = "lead"
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def submit_lead(
         return Intake(prior, replayed=True)
     # An accepted lead is offered to the campaigns at once, in the same transaction.
     sell_lead(session, lead, promised_payout=promised_payout)
+    note(session, "lead", str((lead.quality or {}).get("verdict", "unknown")))
     lead.intake_response = render(lead)
     session.flush()
     return Intake(lead, replayed=False)

@@ -29,6 +29,7 @@ from exchange.models import (
     SaleStatus,
 )
 from exchange.pricing import payout_on, payout_terms
+from exchange.tally import note
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -155,6 +156,7 @@ def _sell_one(
         created_at=now,
     )
     session.add(sale)
+    note(session, "sale", lead.niche.slug if lead.niche else "")
     session.flush()
     if price > 0:
         posted = charge(

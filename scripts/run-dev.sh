@@ -44,5 +44,5 @@ fi
 
 "$BIN/flask" db upgrade
 "$BIN/flask" exchange demo
-echo "Serving on http://$HOST:$PORT  (API docs: http://$HOST:$PORT/api/docs)"
-"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - wsgi:app
+echo "Serving on http://$HOST:$PORT  (portals: http://$HOST:$PORT/login, API docs: http://$HOST:$PORT/api/docs)"
+WEB_CONCURRENCY=${WEB_CONCURRENCY:-2} HOST=$HOST PORT=$PORT "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app
