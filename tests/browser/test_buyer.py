@@ -1,6 +1,7 @@
 """The buyer's journey in Chromium: a campaign through the wizard with a test lead to a real
 receiver, a top-up through the Stripe.js card element (localstripe), two leads sold to the
-campaign, one set converted, a return filed on the other."""
+campaign, one set converted, a return filed on the other; an admin approves it in the returns
+queue and the buyer sees the money back."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from billing.models import TopUp, TopUpStatus
-from exchange.models import Role, Sale
+from exchange.models import LeadReturn, Role, Sale
 from extensions import db
+from tests.browser.admin_steps import approve_return
 from tests.browser.buyer_steps import (
     create_campaign_in_wizard,
     file_return,
@@ -24,8 +26,9 @@ from tests.browser.buyer_steps import (
 from tests.browser.conftest import log_in, screenshot
 
 
-def test_a_buyer_creates_a_campaign_tops_up_buys_converts_and_returns(
+def test_a_buyer_creates_a_campaign_tops_up_buys_converts_returns_and_an_admin_approves(
     page: Any,
+    new_page: Any,
     page_errors: Any,
     portal_user: Any,
     client: FlaskClient,
@@ -88,3 +91,21 @@ def test_a_buyer_creates_a_campaign_tops_up_buys_converts_and_returns(
     screenshot(page, "buyer-returns")
     assert db.session.scalar(select(func.count()).select_from(Sale)) == 2
     db.session.rollback()
+
+    # An admin approves the return in the queue; the buyer sees the ruling and the refund.
+    return_id = db.session.scalar(select(LeadReturn.id).where(LeadReturn.sale_id == second))
+    price = db.session.scalar(select(Sale.price).where(Sale.id == second))
+    db.session.rollback()
+    admin_page = new_page()
+    log_in(admin_page, portal_user(Role.ADMIN))
+    approve_return(admin_page, return_id)
+    screenshot(admin_page, "journey-admin-return-approved")
+    assert db.session.scalar(select(LeadReturn.status).where(LeadReturn.id == return_id)) == (
+        "approved"
+    )
+    db.session.rollback()
+    page.goto("/buyer/returns")
+    assert "approved" in page.inner_text("table")
+    page.goto("/buyer/billing")
+    left = 10_000 - 2 * price + price  # two bought, one refunded
+    assert f"{left / 100:,.2f} USD" in page.inner_text("#balances")
