@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := app:create_app
 
-.PHONY: install run test-pay test lint format bench bench-quality bench-matching clean
+.PHONY: install run run-prod test-pay test lint format bench bench-quality bench-matching bench-reports clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -21,6 +21,11 @@ install: $(VENV)/.installed
 ## localstripe emulator (unless STRIPE_SECRET_KEY is set) and serve on :8000
 run: install
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run-dev.sh
+
+## make run-prod: the production mode on one machine: Postgres and Redis from the system
+## packages (installed if missing, started on 127.0.0.1), Celery worker + beat, gunicorn
+run-prod: install
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run-prod.sh
 
 ## make test-pay TOPUP=<id>: pay a pending top-up with Stripe's test card (with `make run` up)
 test-pay: install
@@ -54,6 +59,11 @@ bench-quality: install
 bench-matching: install
 	$(BIN)/python -m bench.matching
 	scripts/with-postgres.sh $(BIN)/python -m bench.matching
+
+## make bench-reports: every report over 30 days on a million seeded leads (p50/p99 ms)
+bench-reports: install
+	$(BIN)/python -m bench.reports $(BENCH_LEADS)
+	scripts/with-postgres.sh $(BIN)/python -m bench.reports $(BENCH_LEADS)
 
 clean:
 	rm -rf $(VENV) instance/exchange.db* .pytest_cache .mypy_cache .ruff_cache

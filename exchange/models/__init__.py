@@ -25,6 +25,7 @@ from exchange.models.sales import (
     Sale,
     SaleStatus,
 )
+from exchange.models.uploads import LeadUpload, LeadUploadRow, UploadStatus
 
 __all__ = [
     "RETURN_REASONS",
@@ -46,6 +47,8 @@ __all__ = [
     "LeadReason",
     "LeadReturn",
     "LeadStatus",
+    "LeadUpload",
+    "LeadUploadRow",
     "Niche",
     "NicheField",
     "NichePricing",
@@ -61,5 +64,6 @@ __all__ = [
     "Sale",
     "SaleStatus",
     "SourceStats",
+    "UploadStatus",
     "User",
 ]

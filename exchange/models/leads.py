@@ -39,6 +39,17 @@ class Lead(Base):
         Index("ix_lead_person_created", "postal_code", "last_name", "created_at"),
         # The review queue, oldest first.
         Index("ix_lead_status_id", "status", "id"),
+        # Reports over a period for all publishers (admins): every column they group or count
+        # by, so the scan reads the index alone.
+        Index(
+            "ix_lead_created_report",
+            "created_at",
+            "niche_id",
+            "status",
+            "publisher_id",
+            "region",
+            "sub_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

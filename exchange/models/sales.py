@@ -31,6 +31,23 @@ class Sale(Base):
         Index("ix_sale_campaign_created", "campaign_id", "created_at"),
         Index("ix_sale_buyer_id", "buyer_id", "id"),
         Index("ix_sale_publisher_id", "publisher_id", "id"),
+        # Reports over a period: everyone's (admins; covering, so the scan reads the index
+        # alone), a publisher's, a buyer's.
+        Index(
+            "ix_sale_created_report",
+            "created_at",
+            "niche_id",
+            "publisher_id",
+            "buyer_id",
+            "currency",
+            "status",
+            "pipeline_status",
+            "price",
+            "publisher_amount",
+            "lead_id",
+        ),
+        Index("ix_sale_publisher_created", "publisher_id", "created_at"),
+        Index("ix_sale_buyer_created", "buyer_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ NAV: list[tuple[str, str]] = [
     ("Purchases", "buyer_portal.purchases"),
     ("Returns", "buyer_portal.returns"),
     ("Billing", "buyer_portal.billing"),
+    ("Planner", "reports.planner"),
 ]
 
 # The views register their routes on `bp` when imported.

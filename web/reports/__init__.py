@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-
-from web.guard import portal
+from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
+# The views register themselves on `bp`.
+from web.reports import planner, views  # noqa: E402
 
-@bp.get("/")
-@portal()
-def index() -> str:
-    return render_template("reports/index.html")
+__all__ = ["bp", "planner", "views"]
