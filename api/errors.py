@@ -174,10 +174,24 @@ def require_json_body() -> Response | None:
     return None
 
 
+def refuse_unstorable_query() -> Response | None:
+    """A NUL in the query string reaches no database (Postgres refuses it): say so, as a 400."""
+    for key, values in request.args.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return _respond(
+                400,
+                "bad_request",
+                "The query string contains a NUL character.",
+                {key.replace("\x00", ""): ["NUL characters are not allowed."]},
+            )
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the request-id hooks and every error handler on the app."""
     app.before_request(assign_request_id)
     app.before_request(require_json_body)
+    app.before_request(refuse_unstorable_query)
     app.after_request(echo_request_id)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)

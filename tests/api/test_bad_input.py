@@ -239,6 +239,17 @@ def test_bad_list_queries_are_422(
 
 
 @pytest.mark.parametrize(
+    "path", ["/api/v1/leads?niche=so%00lar", "/api/v1/returns?x%00=1", "/login?next=%00"]
+)
+def test_a_nul_in_the_query_string_is_a_400_not_a_500(
+    client: FlaskClient, publisher: Account, path: str
+) -> None:
+    response = client.get(path, headers=publisher.headers)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
         ("put", "/api/v1/leads", 405, "method_not_allowed"),
