@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from api.billing import LEDGER_CSV_COLUMNS, csv_response
+from api.billing import gateway as payment_gateway
 from billing.autotopup import configure_auto_topup
 from billing.cards import finish_card_setup, start_card_setup
-from billing.gateway import PaymentGateway
 from billing.models import BillingProfile, Posting, TopUp, TopUpStatus
 from billing.statements import balances, ledger_lines, line_dict, statement
 from billing.topups import apply_intent, attach_intent, get_topup, open_topup
@@ -31,30 +32,11 @@ from errors import Conflict, DomainError, InvalidInput, PaymentsUnavailable
 from exchange.models import Role
 from extensions import db
 from web.buyer import bp
-from web.buyer.exports import csv_response
 from web.buyer.money import parse_major
 from web.forms import field_errors
 from web.guard import current_org, portal
 
-LEDGER_COLUMNS = [
-    "id",
-    "entry_id",
-    "created_at",
-    "kind",
-    "account",
-    "currency",
-    "amount",
-    "reference_type",
-    "reference_id",
-    "memo",
-]
-
-
-def _gateway() -> PaymentGateway:
-    gw = current_app.extensions.get("payment_gateway")
-    if gw is None:
-        raise PaymentsUnavailable("Payments are not configured on this exchange.")
-    return gw  # type: ignore[no-any-return]
+LEDGER_COLUMNS = LEDGER_CSV_COLUMNS
 
 
 def stripe_js_url(gateway: Any) -> str | None:
@@ -126,7 +108,7 @@ def card_setup() -> tuple[Response, int]:
     org = current_org()
     try:
         saved = start_card_setup(
-            db.session, _gateway(), org.id, org.name, attempt_key=uuid.uuid4().hex
+            db.session, payment_gateway(), org.id, org.name, attempt_key=uuid.uuid4().hex
         )
     except DomainError as exc:
         return _json_error(exc, _status_of(exc))
@@ -157,7 +139,7 @@ def create_topup() -> tuple[Response, int]:
     body = request.get_json(silent=True) or {}
     currency = str(body.get("currency") or org.currency)
     try:
-        gateway = _gateway()
+        gateway = payment_gateway()
         amount = parse_major(str(body.get("amount") or ""), currency, "amount")
         profile = finish_card_setup(db.session, gateway, org.id, str(body.get("setup_intent_id")))
         method = profile.payment_method_id
@@ -191,7 +173,7 @@ def refresh_topup(topup_id: int) -> tuple[Response, int]:
     db.session.rollback()
     try:
         if intent_id is not None:
-            apply_intent(db.session, _gateway().retrieve_payment_intent(intent_id))
+            apply_intent(db.session, payment_gateway().retrieve_payment_intent(intent_id))
             db.session.commit()
     except DomainError as exc:
         return _json_error(exc, _status_of(exc))

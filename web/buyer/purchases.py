@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from api.billing import csv_response
 from database import utcnow
 from errors import Conflict, InvalidInput
 from exchange.models import Campaign, Lead, LeadReturn, Niche, Role, Sale
@@ -19,7 +20,6 @@ from exchange.purchases import PIPELINE, get_purchase, list_purchases, update_pi
 from exchange.returns import accepted_reasons, file_return, list_returns, return_terms
 from extensions import db
 from web.buyer import bp
-from web.buyer.exports import csv_response
 from web.forms import field_errors
 from web.guard import current_org, portal
 
