@@ -2,8 +2,13 @@
 
 Rules kept here and nowhere else:
 - a replayed idempotency key returns the original entry before any balance check;
-- the accounts touched are locked in id order (SELECT ... FOR UPDATE on Postgres; on SQLite the
-  write transaction began IMMEDIATE and already holds the database lock);
+- the accounts a movement may take money from are locked in id order (SELECT ... FOR UPDATE on
+  Postgres; on SQLite the write transaction began IMMEDIATE and already holds the database
+  lock), and their cached balances change at once;
+- the hot accounts every sale touches (the platform's accounts and each publisher's earnings)
+  are not locked when money only goes in, or when they have no floor: their postings are
+  written at once and their cached balances are added to at commit, in id order, so the row
+  lock on them lasts for the commit only instead of the whole sale;
 - postings sum to zero per currency and never change; a correction is a new entry;
 - a balance may not go below its floor (a buyer's credit limit), checked here with a clear
   error and again by the database's CHECK constraint.
@@ -20,6 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing import deferred
 from billing.currency import format_amount, normalise_currency
 from billing.models import (
     PLATFORM_KINDS,
@@ -191,6 +197,9 @@ def lock_accounts(
             out[account.id] = account
             held.add(account.id)
             _known(session)[account.code] = account
+    # This transaction's own deferred amounts, added now that the rows are held, so that
+    # whoever locks an account to read its balance reads its own writes.
+    deferred.apply(session, out.keys())
     return out
 
 
@@ -230,16 +239,21 @@ def post_entry(
         raise ValueError(f"unbalanced entry {key}: {legs}")
 
     accounts = ensure_accounts(session, [(leg.org_id, leg.kind) for leg in legs], currency)
-    locked = lock_accounts(session, (a.id for a in accounts))
+    deltas: dict[int, int] = defaultdict(int)
+    by_id: dict[int, LedgerAccount] = {}
+    for leg, account in zip(legs, accounts, strict=True):
+        deltas[account.id] += leg.amount
+        by_id[account.id] = account
+    later = {i for i, d in deltas.items() if deferred.deferrable(by_id[i], d)}
+    locked = lock_accounts(session, (i for i in deltas if i not in later))
     # Another transaction may have written this key while we waited for the locks.
     existing = None if new_key else find_entry(session, key)
     if existing is not None:
         return _replayed(existing, kind)
 
-    deltas: dict[int, int] = defaultdict(int)
-    for leg, account in zip(legs, accounts, strict=True):
-        deltas[account.id] += leg.amount
     for account_id, delta in deltas.items():
+        if account_id in later:
+            continue
         account = locked[account_id]
         if (room := headroom(account)) is not None and -delta > room:
             raise _insufficient(account, delta)
@@ -267,7 +281,10 @@ def post_entry(
             )
         )
     for account_id, delta in deltas.items():
-        locked[account_id].balance += delta
+        if account_id in later:
+            deferred.note(session, account_id, delta)
+        else:
+            locked[account_id].balance += delta
     session.flush()
     return Posted(entry, replayed=False)
 

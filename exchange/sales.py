@@ -98,7 +98,7 @@ def plans_for(lead: Lead, found: list[Offer]) -> list[list[Offer]]:
 def _lock(
     session: Session, lead: Lead, plan: list[Offer], *, skip_locked: bool = False
 ) -> dict[int, tuple[Campaign, LedgerAccount]]:
-    """Lock the plan's campaigns, then every account their charges touch, each in id order.
+    """Lock the plan's campaigns, then their buyers' balances, each in id order.
 
     With `skip_locked` (a second batch, taken while the first batch's locks are held) rows
     another sale holds are skipped instead of waited for, so no two sales ever wait on each
@@ -121,8 +121,10 @@ def _lock(
         *((buyer_id, AccountKind.BUYER_BALANCE) for buyer_id in buyers),
     ]
     accounts = ensure_accounts(session, specs, lead.niche.currency)
-    got = lock_accounts(session, [a.id for a in accounts], skip_locked=skip_locked)
     wallet_accounts = accounts[len(specs) - len(buyers) :]
+    # Only the buyers' wallets are locked: the platform's and the publisher's accounts only
+    # receive money here, so the ledger adds to them at commit (billing.ledger, DEFERRED_KINDS).
+    got = lock_accounts(session, [a.id for a in wallet_accounts], skip_locked=skip_locked)
     wallets = {a.organization_id: got[a.id] for a in wallet_accounts if a.id in got}
     return {c.id: (c, wallets[c.buyer_id]) for c in locked if c.buyer_id in wallets}
 

@@ -173,6 +173,51 @@ def test_a_charge_splits_the_price_between_publisher_and_platform(
     assert hold_for(entry) is None
 
 
+def test_hot_accounts_are_added_to_at_commit_and_a_rolled_back_savepoint_adds_nothing(
+    ctx: Flask, buyer: Account, publisher: Account
+) -> None:
+    topup(buyer.org.id, 10_000)
+    sale(buyer, 1_000, publisher=publisher, publisher_amount=600)  # creates the accounts
+    revenue = get_account(db.session, None, REVENUE, USD)
+    wallet = get_account(db.session, buyer.org.id, BUYER, USD)
+    assert revenue is not None and wallet is not None
+    # Inside the transaction the buyer's balance moved at once (under its lock); the platform's
+    # share is written as a posting and added to the cached balance only at commit.
+    charge_buyer(
+        db.session,
+        key="sale:hot-1",
+        kind=EntryKind.SALE,
+        buyer_id=buyer.org.id,
+        currency=USD,
+        price=1_000,
+        publisher_id=publisher.org.id,
+        publisher_amount=600,
+    )
+    assert wallet.balance == 8_000
+    assert (
+        db.session.scalar(select(LedgerAccount.balance).where(LedgerAccount.id == revenue.id))
+        == 400
+    )
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        charge_buyer(
+            db.session,
+            key="sale:hot-2",
+            kind=EntryKind.SALE,
+            buyer_id=buyer.org.id,
+            currency=USD,
+            price=1_000,
+            publisher_id=publisher.org.id,
+            publisher_amount=600,
+        )
+        raise RuntimeError("the row fails after its sale")
+    db.session.commit()
+    assert bal(None, REVENUE) == 800  # two sales, not three
+    assert bal(publisher.org.id, PAYABLE) == 1_200
+    assert bal(buyer.org.id, BUYER) == 8_000
+    books = check_books(db.session)
+    assert books.ok, books.problems
+
+
 def test_legs_of_zero_are_dropped_and_one_leg_is_not_a_movement(ctx: Flask, buyer: Account) -> None:
     topup(buyer.org.id, 1_000)
     before = row_counts()
