@@ -45,12 +45,15 @@ format: install
 	$(BIN)/ruff check --fix .
 
 ## make bench: the exchange under wrk load (1,000 and 10,000 campaigns, SQLite and Postgres)
-## against the bare Flask endpoint; installs wrk from the Debian packages when missing
+## against the bare Flask endpoint, then the report queries over a million leads (as
+## bench-reports); installs wrk from the Debian packages when missing
 bench: install
 	@command -v wrk >/dev/null || { echo "bench: installing wrk"; \
 	  if [ "$$(id -u)" = 0 ]; then S=; else S=sudo; fi; \
 	  $$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	scripts/with-postgres.sh $(BIN)/python -m bench.intake $(BENCH_ARGS)
+	$(BIN)/python -m bench.reports $(BENCH_LEADS)
+	scripts/with-postgres.sh $(BIN)/python -m bench.reports $(BENCH_LEADS)
 
 bench-quality: install
 	$(BIN)/python -m bench.quality
