@@ -100,6 +100,17 @@ def load_config(overrides: dict | None = None) -> dict:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # One connection per thread; the busy timeout and BEGIN IMMEDIATE serialise writers.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    elif cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that does not answer is a quick 503, not requests hanging until gunicorn
+        # kills the worker: libpq waits forever for a connection unless told otherwise.
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        if "connect_timeout=" not in cfg["SQLALCHEMY_DATABASE_URI"]:
+            timeout = int(env.get("DATABASE_CONNECT_TIMEOUT", 3))
+            options["connect_args"] = {
+                "connect_timeout": timeout,
+                **options.get("connect_args", {}),
+            }
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if cfg["ENV_NAME"] == "production":
         if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
             raise ConfigError(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from database import utcnow
@@ -109,17 +114,42 @@ def lookups_for(session: Session, lead: Lead) -> Lookups:
     return Lookups(duplicates=duplicates, recent=recent, rotations=rotations, source=source)
 
 
+def _noting_database_errors(lookups: Lookups, errors: list[SQLAlchemyError]) -> Lookups:
+    """The lookups, each noting a database error before the quality module swallows it (a
+    check that fails is only a warning there, but the transaction is lost: the database
+    went away, or Postgres aborted the transaction)."""
+
+    def noting(lookup: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(lookup)
+        def call(*args: Any) -> Any:
+            try:
+                return lookup(*args)
+            except SQLAlchemyError as exc:
+                errors.append(exc)
+                raise
+
+        return call
+
+    return Lookups(
+        **{f.name: noting(getattr(lookups, f.name)) for f in dataclasses.fields(Lookups)}
+    )
+
+
 def assess_lead(session: Session, lead: Lead, *, now: dt.datetime | None = None) -> QualityReport:
-    """Assess a lead and record the report, score and resulting status on it (no commit)."""
+    """Assess a lead and record the report, score and resulting status on it (no commit).
+    A database error in a look-up is raised here, never mistaken for a failed check."""
     predict, model_version = predictor_for(session, lead.niche)
+    errors: list[SQLAlchemyError] = []
     report = assess(
         lead_facts(lead),
         niche_rules(lead.niche),
-        lookups_for(session, lead),
+        _noting_database_errors(lookups_for(session, lead), errors),
         predict=predict,
         model_version=model_version,
         now=now or utcnow(),
     )
+    if errors:
+        raise errors[0]
     lead.quality = report.as_dict()
     lead.score = report.score
     lead.status = STATUS_BY_VERDICT[report.verdict]
