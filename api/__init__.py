@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask_smorest import Api as SmorestApi
+from werkzeug.routing import IntegerConverter
 
-from api.schemas.common import ErrorSchema
+from api.schemas.common import MAX_ID, ErrorSchema
 from extensions import csrf
 
 API_DESCRIPTION = """
@@ -19,6 +22,15 @@ Malformed input gets a 4xx naming the problem and nothing is stored.
 Lists are cursor-paginated: `?limit=&cursor=` answers `{items: [...], next_cursor}`; pass
 `next_cursor` back as `cursor` until it is null.
 """
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` bounded to a row id: an absurd id is a 404, not an out-of-range database
+    error (a 500 on both SQLite and Postgres); the OpenAPI document states the maximum."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class Api(SmorestApi):
@@ -56,6 +68,8 @@ def init_api(app: Flask) -> None:
         stripe_webhook,
     )
 
+    # Before any blueprint (the web pages' too) adds a rule with an id in it.
+    app.url_map.converters["int"] = IdConverter
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key."}

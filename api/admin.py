@@ -37,6 +37,7 @@ class ReviewDecision(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(ReviewDecisionIn)
     @blp.response(200, AdminLeadOut)
+    @blp.errors({409: "The lead is not in review (`not_in_review`)."})
     def post(self, data: dict[str, Any], lead_id: int) -> Any:
         """Decide a lead in review
 
@@ -52,6 +53,7 @@ class ReviewDecision(MethodView):
 class Reassess(MethodView):
     @key_required(Role.ADMIN)
     @blp.response(200, AdminLeadOut)
+    @blp.errors({409: "The lead's status cannot be re-assessed (`conflict`)."})
     def post(self, lead_id: int) -> Any:
         """Re-run the quality checks on a lead
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from api.auth import current_key, current_org, key_required
 from api.billing import gateway
-from api.blueprint import Blueprint
+from api.blueprint import GATEWAY_ERRORS, Blueprint
 from api.schemas.billing import (
     AdjustmentIn,
     BalanceRow,
@@ -54,6 +54,12 @@ class Credit(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(CreditIn)
     @blp.response(200, BalanceRow)
+    @blp.errors(
+        {
+            404: "No organisation has that `organization_id`.",
+            409: "The buyer owes more than the new limit (`credit_in_use`).",
+        }
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Grant (or change) a buyer's credit limit
 
@@ -86,6 +92,17 @@ class Adjustments(MethodView):
     @blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
     @blp.arguments(AdjustmentIn)
     @blp.response(201, EntryOut)
+    @blp.alt_response(
+        200, schema=EntryOut, description="A replay of the Idempotency-Key: nothing new posted."
+    )
+    @blp.errors(
+        {
+            404: "No organisation has that `organization_id`.",
+            402: "A debit the balance cannot cover (`insufficient_funds`).",
+            409: "The Idempotency-Key was used for a different adjustment"
+            " (`idempotency_key_reused`).",
+        }
+    )
     def post(self, data: dict[str, Any], idempotency_key: str | None = None) -> Any:
         """Post a manual adjustment
 
@@ -139,6 +156,14 @@ class TopUpRefunds(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(RefundIn)
     @blp.response(201, RefundOut)
+    @blp.errors(
+        {
+            402: "The buyer's balance no longer holds the amount (`insufficient_funds`).",
+            409: "The top-up did not succeed (`not_refundable`), or the refund exceeds what"
+            " is left of it (`refund_exceeds_charge`).",
+            **GATEWAY_ERRORS,
+        }
+    )
     def post(self, data: dict[str, Any], topup_id: int) -> Any:
         """Refund part or all of a top-up to its card
 

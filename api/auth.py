@@ -49,6 +49,8 @@ def key_required(*roles: Role) -> Callable[[F], F]:
             g.api_key, g.org = key, org
             return view(*args, **kwargs)
 
+        # Read by api.blueprint to document the 401 (and, with roles, the 403) it answers.
+        wrapper._key_roles = roles  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from api.auth import current_org, key_required
-from api.blueprint import Blueprint
+from api.blueprint import GATEWAY_ERRORS, Blueprint
 from api.schemas.billing import (
     AutoTopUpIn,
     BalanceOut,
@@ -123,6 +123,10 @@ def csv_response(rows: Iterable[dict[str, Any]], columns: list[str], filename: s
     return response
 
 
+# The export format=csv answers: one header row, then one row per line.
+CSV = {"type": "string", "description": "CSV text with a header row."}
+
+
 @blp.route("/balance")
 class Balance(MethodView):
     @key_required(Role.BUYER)
@@ -145,6 +149,12 @@ class TopUps(MethodView):
     @blp.arguments(TopUpIn)
     @blp.response(201, TopUpOut, description="A pending top-up with its PaymentIntent.")
     @blp.alt_response(200, schema=TopUpOut, description="A replay of the same Idempotency-Key.")
+    @blp.errors(
+        {
+            409: "The Idempotency-Key was used for a different top-up (`idempotency_key_reused`).",
+            **GATEWAY_ERRORS,
+        }
+    )
     def post(self, data: dict[str, Any], idempotency_key: str | None = None) -> Any:
         """Top up your balance
 
@@ -195,6 +205,7 @@ class TopUpById(MethodView):
 class TopUpRefresh(MethodView):
     @key_required(Role.BUYER)
     @blp.response(200, TopUpOut)
+    @blp.errors(GATEWAY_ERRORS)
     def post(self, topup_id: int) -> Any:
         """Ask Stripe how a top-up stands
 
@@ -217,6 +228,7 @@ class CardSetup(MethodView):
     @key_required(Role.BUYER)
     @blp.arguments(IdempotencyHeader, location="headers", as_kwargs=True)
     @blp.response(201, CardSetupOut)
+    @blp.errors(GATEWAY_ERRORS)
     def post(self, idempotency_key: str | None = None) -> Any:
         """Start saving a card
 
@@ -243,6 +255,13 @@ class Cards(MethodView):
     @key_required(Role.BUYER)
     @blp.arguments(CardIn)
     @blp.response(200, BalanceOut)
+    @blp.errors(
+        {
+            404: "No such setup intent for your organisation.",
+            409: "The setup intent has not succeeded yet (`setup_not_succeeded`).",
+            **GATEWAY_ERRORS,
+        }
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Keep the card a succeeded SetupIntent saved
 
@@ -259,6 +278,7 @@ class AutoTopUp(MethodView):
     @key_required(Role.BUYER)
     @blp.arguments(AutoTopUpIn)
     @blp.response(200, BalanceOut)
+    @blp.errors({409: "Auto top-up needs a saved card first (`no_saved_card`)."})
     def put(self, data: dict[str, Any]) -> Any:
         """Set auto top-up
 
@@ -277,7 +297,9 @@ class Ledger(MethodView):
     @key_required(Role.BUYER, Role.PUBLISHER)
     @blp.arguments(LedgerQuery, location="query")
     @blp.response(200, LedgerPage)
-    @blp.alt_response(200, content_type="text/csv", description="With format=csv.")
+    @blp.alt_response(
+        200, content_type="text/csv", schema=CSV, description="JSON, or CSV with format=csv."
+    )
     def get(self, query: dict[str, Any]) -> Any:
         """Your ledger lines, newest first
 
@@ -299,7 +321,9 @@ class Statements(MethodView):
     @key_required(Role.BUYER, Role.PUBLISHER)
     @blp.arguments(StatementQuery, location="query")
     @blp.response(200, StatementOut)
-    @blp.alt_response(200, content_type="text/csv", description="With format=csv.")
+    @blp.alt_response(
+        200, content_type="text/csv", schema=CSV, description="JSON, or CSV with format=csv."
+    )
     def get(self, query: dict[str, Any], period: str) -> Any:
         """Your statement for a month (YYYY-MM) or a day (YYYY-MM-DD)
 

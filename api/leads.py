@@ -39,6 +39,9 @@ class Leads(MethodView):
     @blp.arguments(LeadIn)
     @blp.response(201, LeadOut, description="The lead was stored.")
     @blp.alt_response(200, schema=LeadOut, description="A replay: the first response, unchanged.")
+    @blp.errors(
+        {409: "The Idempotency-Key was used with a different body (`idempotency_key_reused`)."}
+    )
     def post(self, data: dict[str, Any], idempotency_key: str | None = None) -> Any:
         """Submit a lead
 

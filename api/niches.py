@@ -38,6 +38,7 @@ class Niches(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(NicheIn)
     @blp.response(201, NicheOut)
+    @blp.errors({409: "A niche has that slug already (`slug_taken`)."})
     def post(self, data: dict[str, Any]) -> Any:
         """Create a niche (admin)
 

@@ -49,6 +49,9 @@ class PingPost(MethodView):
     @blp.arguments(LeadIn)
     @blp.response(201, LeadOut, description="The lead was stored (and sold if a buyer took it).")
     @blp.alt_response(200, schema=LeadOut, description="A replay: the first answer, unchanged.")
+    @blp.errors(
+        {409: "Nobody bid on the ping (`ping_no_bid`), or its bid expired (`ping_expired`)."}
+    )
     def post(self, data: dict[str, Any], ping_id: str) -> Any:
         """Post the full lead for a ping
 

@@ -84,6 +84,7 @@ class PriceRules(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(RuleIn)
     @blp.response(200, RuleOut)
+    @blp.errors({409: "A rule for the place was created at the same moment; retry."})
     def put(self, data: dict[str, Any]) -> Any:
         """Set the base price and floor for a niche in a place
 

@@ -68,6 +68,13 @@ class Conversions(MethodView):
     @blp.arguments(ConversionIn)
     @blp.response(201, ConversionOut)
     @blp.alt_response(200, schema=ConversionOut, description="Reported before: nothing changed.")
+    @blp.errors(
+        {
+            404: "You did not buy that lead or sale.",
+            409: "The sale was returned (`sale_returned`), or the `transaction_id` was"
+            " reported for another action (`transaction_id_reused`).",
+        }
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Report an action on a lead you bought
 

@@ -56,6 +56,12 @@ class FileReturn(MethodView):
     @key_required(Role.BUYER)
     @blp.arguments(ReturnIn)
     @blp.response(201, ReturnOut)
+    @blp.errors(
+        {
+            409: "The sale cannot be returned: `already_returned`, `return_pending`,"
+            " `return_window_closed`, `return_cap_reached` or `sale_converted`."
+        }
+    )
     def post(self, data: dict[str, Any], sale_id: int) -> Any:
         """Return a purchased lead
 
@@ -77,6 +83,7 @@ class FileDispute(MethodView):
     @key_required(Role.BUYER)
     @blp.arguments(ReturnIn)
     @blp.response(201, ReturnOut)
+    @blp.errors({409: "The conversion cannot be disputed: `nothing_charged` or `return_pending`."})
     def post(self, data: dict[str, Any], conversion_id: int) -> Any:
         """Dispute a CPA charge
 
@@ -112,6 +119,12 @@ class ReturnResponse(MethodView):
     @key_required(Role.PUBLISHER)
     @blp.arguments(ResponseIn)
     @blp.response(200, ReturnOut)
+    @blp.errors(
+        {
+            409: "Too late to answer: `already_answered`, `already_decided` or"
+            " `response_window_closed`."
+        }
+    )
     def post(self, data: dict[str, Any], return_id: int) -> Any:
         """Answer a return against your lead
 
@@ -164,6 +177,7 @@ class AdminReturnDecision(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(DecisionIn)
     @blp.response(200, AdminReturnOut)
+    @blp.errors({409: "The return was already decided (`already_decided`)."})
     def post(self, data: dict[str, Any], return_id: int) -> Any:
         """Rule on a return
 
@@ -221,6 +235,7 @@ class AdminClearFlag(MethodView):
     @key_required(Role.ADMIN)
     @blp.arguments(ClearFlagIn)
     @blp.response(200, FlagOut)
+    @blp.errors({409: "The flag was already cleared (`already_cleared`)."})
     def post(self, data: dict[str, Any], flag_id: int) -> Any:
         """Clear a flag: the publisher's leads in the niche are scored normally again"""
         flag = clear_flag(db.session, current_org(), flag_id, data["note"])

@@ -8,7 +8,7 @@ from typing import Any
 import stripe
 
 from billing.gateway import Intent, InvalidSignature, SavedCard
-from errors import CardDeclined, GatewayError
+from errors import CardDeclined, GatewayError, NotFound
 
 
 def _plain(obj: Any) -> Any:
@@ -67,13 +67,20 @@ class StripeGateway:
         self.publishable_key = publishable_key
         self.api_base = api_base
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Any, *args: Any, missing: str | None = None, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except stripe.CardError as exc:
             raise CardDeclined(
                 exc.user_message or "The card was declined.",
                 fields={"card": [exc.code or "card_declined"]},
+            ) from exc
+        except stripe.InvalidRequestError as exc:
+            # An id the client sent that Stripe does not know is the client's 404, not an outage.
+            if missing and (exc.http_status == 404 or exc.code == "resource_missing"):
+                raise NotFound(missing) from exc
+            raise GatewayError(
+                f"The payment provider refused the request: {exc.user_message or exc}"
             ) from exc
         except stripe.StripeError as exc:
             raise GatewayError(
@@ -133,7 +140,13 @@ class StripeGateway:
         return _saved_card(obj)
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SavedCard:
-        obj = _plain(self._call(self.client.v1.setup_intents.retrieve, setup_intent_id))
+        obj = _plain(
+            self._call(
+                self.client.v1.setup_intents.retrieve,
+                setup_intent_id,
+                missing=f"No setup intent {setup_intent_id}.",
+            )
+        )
         card = None
         if obj.get("payment_method"):
             method = self._call(self.client.v1.payment_methods.retrieve, obj["payment_method"])

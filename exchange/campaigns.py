@@ -158,5 +158,12 @@ def list_campaigns(
     if status:
         stmt = stmt.where(Campaign.status == CampaignStatus(status))
     if niche:
-        stmt = stmt.where(Campaign.niche_id == get_niche(session, niche).id)
+        try:
+            niche_id = get_niche(session, niche).id
+        except NotFound:
+            # A filter naming no niche is a mistake to report, as an unknown filter is.
+            raise InvalidInput(
+                f"No niche {niche!r}.", fields={"niche": ["No such niche."]}
+            ) from None
+        stmt = stmt.where(Campaign.niche_id == niche_id)
     return paginate(session, stmt, Campaign.id, limit=limit, cursor=cursor)

@@ -16,7 +16,7 @@ from database import utcnow
 from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.intake import Intake, Renderer, submit_lead
 from exchange.matching import offers
-from exchange.models import Lead, LeadStatus, Organization, Ping
+from exchange.models import Lead, LeadStatus, Niche, Organization, Ping
 from exchange.niche_fields import clean_lead_fields
 from exchange.niches import get_niche
 from exchange.pricing import payout_on, payout_terms
@@ -24,6 +24,14 @@ from exchange.regions import resolve_region
 from exchange.sales import plans_for
 
 DEFAULT_TTL = dt.timedelta(seconds=60)
+
+
+def _niche_named(session: Session, slug: str) -> Niche:
+    # The niche is a value of the body, like a lead's: unknown is invalid input, not a 404.
+    try:
+        return get_niche(session, slug)
+    except NotFound:
+        raise InvalidInput(f"No niche {slug!r}.", fields={"niche": ["No such niche."]}) from None
 
 
 def create_ping(
@@ -36,7 +44,7 @@ def create_ping(
 ) -> Ping:
     """Price a lead's non-personal data against the campaigns; store the offer."""
     now = now or utcnow()
-    niche = get_niche(session, data["niche"])
+    niche = _niche_named(session, data["niche"])
     place = resolve_region(data["country"], data.get("region"), data.get("postal_code"), None)
     fields = clean_lead_fields(niche, data.get("fields") or {})
     # The lead as matching sees it, scored at the niche's acceptance threshold: a post that
@@ -90,7 +98,7 @@ def get_ping(session: Session, publisher: Organization, token: str) -> Ping:
 
 
 def _mismatches(session: Session, ping: Ping, data: dict[str, Any]) -> dict[str, list[str]]:
-    niche = get_niche(session, data["niche"])
+    niche = _niche_named(session, data["niche"])
     problems: dict[str, list[str]] = {}
     if niche.id != ping.niche_id:
         problems["niche"] = ["Differs from the ping."]

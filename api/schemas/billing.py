@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import InputSchema, PageQuery, page_schema
+from api.schemas.common import ID_RANGE, InputSchema, PageQuery, page_schema
 from billing.models import AccountKind
 
 MINOR = "In the currency's minor unit: cents for USD, whole units for VND and JPY."
@@ -163,8 +163,8 @@ class CardSetupOut(Schema):
 class CardIn(InputSchema):
     setup_intent_id = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=255),
-        metadata={"description": "seti_..."},
+        validate=validate.Regexp(r"^seti_[A-Za-z0-9_]{1,250}$", error="A SetupIntent id, seti_..."),
+        metadata={"description": "The SetupIntent's id, seti_..."},
     )
 
 
@@ -200,14 +200,14 @@ PayoutPage = page_schema(PayoutOut, "PayoutPage")
 
 
 class CreditIn(InputSchema):
-    organization_id = fields.Integer(required=True, strict=True)
+    organization_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     currency = currency_field(required=True)
     credit_limit = amount_field(required=True, validate=validate.Range(min=0))
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class AdjustmentIn(InputSchema):
-    organization_id = fields.Integer(required=True, strict=True)
+    organization_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     account = fields.String(
         required=True,
         validate=validate.OneOf(

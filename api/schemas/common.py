@@ -8,6 +8,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from exchange.pagination import MAX_LIMIT
 
+# Row ids are 32-bit integers (Postgres INTEGER): a larger one names nothing, and sending it
+# to the database would fail there instead of answering.
+MAX_ID = 2**31 - 1
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+
 
 def _unstorable(value: Any, path: str, errors: dict[str, list[str]]) -> None:
     """Collect strings no database can store: NUL characters and lone surrogates."""

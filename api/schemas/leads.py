@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.common import InputSchema, PageQuery, page_schema
+from api.schemas.common import ID_RANGE, InputSchema, PageQuery, page_schema
 from exchange.models import LeadStatus
 
 
@@ -154,7 +154,7 @@ class AdminLeadOut(LeadOut):
 
 class ReviewQuery(PageQuery):
     niche = fields.String(validate=validate.Length(max=64))
-    publisher_id = fields.Integer(validate=validate.Range(min=1))
+    publisher_id = fields.Integer(validate=ID_RANGE)
     reason = fields.String(
         validate=validate.Length(max=64),
         metadata={"description": "A reason code, e.g. phone_invalid."},

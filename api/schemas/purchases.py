@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.common import InputSchema, PageQuery, page_schema
+from api.schemas.common import ID_RANGE, InputSchema, PageQuery, page_schema
 from api.schemas.leads import ConsentOut
 from exchange.purchases import PIPELINE
 
@@ -61,8 +61,8 @@ class PipelineIn(InputSchema):
 
 
 class ConversionIn(InputSchema):
-    lead_id = fields.Integer(strict=True, validate=validate.Range(min=1))
-    sale_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    lead_id = fields.Integer(strict=True, validate=ID_RANGE)
+    sale_id = fields.Integer(strict=True, validate=ID_RANGE)
     action = fields.String(
         required=True,
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="lower_snake_case, e.g. sale."),

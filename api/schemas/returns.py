@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import InputSchema, PageQuery, page_schema
+from api.schemas.common import ID_RANGE, InputSchema, PageQuery, page_schema
 from exchange.models import RETURN_REASONS, ReturnStage, ReturnStatus
 
 
@@ -95,9 +95,9 @@ class AdminReturnQuery(PageQuery):
     status = fields.String(load_default="pending", validate=validate.OneOf(STATUSES))
     stage = fields.String(validate=validate.OneOf(STAGES))
     reason = fields.String(validate=validate.OneOf(list(RETURN_REASONS)))
-    niche_id = fields.Integer(validate=validate.Range(min=1))
-    buyer_id = fields.Integer(validate=validate.Range(min=1))
-    publisher_id = fields.Integer(validate=validate.Range(min=1))
+    niche_id = fields.Integer(validate=ID_RANGE)
+    buyer_id = fields.Integer(validate=ID_RANGE)
+    publisher_id = fields.Integer(validate=ID_RANGE)
 
 
 ReturnPage = page_schema(ReturnOut, "ReturnPage")
@@ -119,11 +119,11 @@ class BuyerTermsOut(Schema):
 
 class SourceQuery(Schema):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365))
-    niche_id = fields.Integer(validate=validate.Range(min=1))
+    niche_id = fields.Integer(validate=ID_RANGE)
 
 
 class AdminSourceQuery(SourceQuery):
-    publisher_id = fields.Integer(validate=validate.Range(min=1))
+    publisher_id = fields.Integer(validate=ID_RANGE)
     by_sub_id = fields.Boolean(load_default=False)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from billing.gateway import Intent, SavedCard
 from billing.stripe_gateway import verify_stripe_signature
-from errors import CardDeclined, GatewayError
+from errors import CardDeclined, GatewayError, NotFound
 
 WEBHOOK_SECRET = "whsec_fake_gateway"
 
@@ -113,7 +113,7 @@ class FakeGateway:
         for value in self._by_key.values():
             if isinstance(value, SavedCard) and value.setup_intent_id == setup_intent_id:
                 return value
-        raise GatewayError(f"No such setup intent {setup_intent_id}")
+        raise NotFound(f"No setup intent {setup_intent_id}.")  # as the Stripe gateway answers
 
     def charge_saved_card(
         self,
