@@ -105,3 +105,25 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(f"BEGIN {sqlite_begin_mode.get()}")
+
+
+def real_session(session: Any) -> Any:
+    """The Session behind a scoped_session proxy (or the session itself)."""
+    from sqlalchemy.orm import Session
+
+    return session if isinstance(session, Session) else session()
+
+
+def innermost_transaction(session: Any) -> Any:
+    """The open savepoint, or else the transaction: what a rollback of this moment would undo."""
+    session = real_session(session)
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def within_transaction(transaction: Any, outer: Any) -> bool:
+    """Whether `transaction` is `outer` or a savepoint inside it (so undone when it rolls back)."""
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

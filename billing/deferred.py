@@ -19,6 +19,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from billing.models import PLATFORM_KINDS, AccountKind, LedgerAccount
+from database import innermost_transaction, real_session, within_transaction
 
 DEFERRED_KINDS = PLATFORM_KINDS | {AccountKind.PUBLISHER_PENDING, AccountKind.PUBLISHER_PAYABLE}
 KEY = "ledger_deferred"
@@ -37,27 +38,19 @@ def deferrable(account: LedgerAccount, delta: int) -> bool:
     return account.kind in DEFERRED_KINDS and (delta > 0 or account.min_balance is None)
 
 
-def _real(session: Session) -> Session:
-    return session if isinstance(session, Session) else session()  # type: ignore[operator]
-
-
-def _innermost(session: Session) -> SessionTransaction | None:
-    return session.get_nested_transaction() or session.get_transaction()
-
-
 def note(session: Session, account_id: int, delta: int) -> None:
     """Add `delta` to the account's cached balance when this transaction commits."""
-    session = _real(session)
-    session.info.setdefault(KEY, []).append(Note(account_id, delta, _innermost(session)))
+    session = real_session(session)
+    session.info.setdefault(KEY, []).append(Note(account_id, delta, innermost_transaction(session)))
 
 
 def apply(session: Session, account_ids: Iterable[int] | None = None) -> None:
     """Add the unapplied notes (of these accounts, or all) to the balances now, in id order."""
-    session = _real(session)
+    session = real_session(session)
     notes: list[Note] = session.info.get(KEY, [])
     wanted = None if account_ids is None else set(account_ids)
     totals: dict[int, int] = defaultdict(int)
-    here = _innermost(session)
+    here = innermost_transaction(session)
     for n in notes:
         if n.applied_in is None and (wanted is None or n.account_id in wanted):
             totals[n.account_id] += n.delta
@@ -76,14 +69,6 @@ def apply(session: Session, account_ids: Iterable[int] | None = None) -> None:
                 session.expire(obj, ["balance"])
 
 
-def _within(transaction: Any, outer: Any) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 @event.listens_for(Session, "before_commit")
 def _apply_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
@@ -100,9 +85,9 @@ def _undo(session: Session, previous: SessionTransaction) -> None:
         return
     kept = []
     for n in notes:
-        if _within(n.noted_in, previous):
+        if within_transaction(n.noted_in, previous):
             continue  # its posting was rolled back too
-        if n.applied_in is not None and _within(n.applied_in, previous):
+        if n.applied_in is not None and within_transaction(n.applied_in, previous):
             n.applied_in = None  # its UPDATE was rolled back: apply it again later
         kept.append(n)
     session.info[KEY] = kept

@@ -8,19 +8,17 @@ was never stored is never counted. No dependency on any metrics library here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session, SessionTransaction
+
+from database import innermost_transaction, real_session, within_transaction
 
 KEY = "tally"
 
 
 def note(session: Session, event: str, label: str) -> None:
     """Remember one event of the current transaction (e.g. a lead's verdict, a sale's niche)."""
-    if not isinstance(session, Session):  # a scoped_session proxy: use its current session
-        session = session()  # type: ignore[operator]
-    innermost = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(KEY, []).append((event, label, innermost))
+    session = real_session(session)
+    session.info.setdefault(KEY, []).append((event, label, innermost_transaction(session)))
 
 
 def take(session: Session) -> list[tuple[str, str]]:
@@ -30,13 +28,5 @@ def take(session: Session) -> list[tuple[str, str]]:
 
 def drop_rolled_back(session: Session, transaction: SessionTransaction) -> None:
     """Forget the events noted inside `transaction` (or inside savepoints within it)."""
-    kept = [item for item in session.info.get(KEY, []) if not _within(item[2], transaction)]
+    kept = [i for i in session.info.get(KEY, []) if not within_transaction(i[2], transaction)]
     session.info[KEY] = kept
-
-
-def _within(noted: Any, transaction: SessionTransaction) -> bool:
-    while noted is not None:
-        if noted is transaction:
-            return True
-        noted = noted.parent
-    return False
